@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "residue",
+    products: [
+        .executable(name: "residue", targets: ["residue"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian (libarchive-dev, libpcre2-dev, libssl-dev), each behind a shim header.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Byte streams, SHA-256 and libarchive: everything that reads bytes.
+        .target(name: "ResidueArchive", dependencies: ["CArchive", "CCrypto"]),
+        // The image model and its sources (docker-archive, oci, oci-archive), history parsing.
+        .target(name: "ResidueImage", dependencies: ["ResidueArchive"]),
+        // Rules as data, PCRE2, keyword prefilter, entropy: finds secrets in bytes.
+        .target(
+            name: "ResidueRules",
+            dependencies: ["CPCRE2", "TOMLKit"],
+            plugins: ["EmbedRules"]
+        ),
+        // The scan: layer walking, file status, findings, remediation, reports.
+        .target(name: "ResidueScan", dependencies: ["ResidueImage", "ResidueRules", "ResidueArchive"]),
+        // The command line: parses arguments and calls ResidueScan.
+        .executableTarget(
+            name: "residue",
+            dependencies: ["ResidueScan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // Builds the default rules from Rules/*.toml into the binary.
+        .executableTarget(name: "EmbedRulesTool", path: "Sources/EmbedRulesTool"),
+        .plugin(name: "EmbedRules", capability: .buildTool(), dependencies: ["EmbedRulesTool"]),
+
+        .testTarget(name: "ResidueTests", dependencies: ["ResidueScan", "ResidueImage", "ResidueRules", "ResidueArchive"]),
+    ]
+)

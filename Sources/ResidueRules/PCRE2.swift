@@ -1,0 +1,80 @@
+import CPCRE2
+
+/// A compiled PCRE2 pattern (JIT when the platform supports it). Immutable once built, so it is
+/// shared by every scanning thread; match state lives in `MatchState`, one per thread.
+public final class CompiledRegex: @unchecked Sendable {
+    let code: OpaquePointer
+    public let pattern: String
+    public let captureCount: Int
+
+    public init(_ pattern: String, caseInsensitive: Bool = false, origin: String) throws {
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        var options: UInt32 = 0
+        if caseInsensitive { options |= PCRE2_CASELESS }
+        let compiled = pattern.withCString { text in
+            text.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) {
+                pcre2_compile_8($0, pattern.utf8.count, options, &errorCode, &errorOffset, nil)
+            }
+        }
+        guard let compiled else {
+            var message = [UInt8](repeating: 0, count: 256)
+            pcre2_get_error_message_8(errorCode, &message, message.count)
+            let text = String(decoding: message.prefix { $0 != 0 }, as: UTF8.self)
+            throw RuleError("\(origin): regex does not compile at offset \(errorOffset): \(text)")
+        }
+        code = compiled
+        self.pattern = pattern
+        pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) // falls back to the interpreter if JIT is unavailable
+        var captures: UInt32 = 0
+        pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_CAPTURECOUNT), &captures)
+        captureCount = Int(captures)
+    }
+
+    deinit { pcre2_code_free_8(code) }
+}
+
+/// Per-thread PCRE2 state: match data, a JIT stack, and limits that stop a pathological
+/// pattern on hostile input from running for ever.
+public final class MatchState {
+    let matchData: OpaquePointer
+    let context: OpaquePointer
+    let jitStack: OpaquePointer?
+
+    public init() {
+        matchData = pcre2_match_data_create_8(32, nil)
+        context = pcre2_match_context_create_8(nil)
+        jitStack = pcre2_jit_stack_create_8(32 * 1024, 4 * 1024 * 1024, nil)
+        if let jitStack { pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(jitStack)) }
+        pcre2_set_match_limit_8(context, 5_000_000)
+        pcre2_set_depth_limit_8(context, 100_000)
+    }
+
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_match_context_free_8(context)
+        if let jitStack { pcre2_jit_stack_free_8(jitStack) }
+    }
+
+    /// The first match at or after `start`: the ranges of group 0…captureCount (nil for an
+    /// unset group), or nil when there is none (or the match limit was hit).
+    func firstMatch(_ regex: CompiledRegex, in bytes: UnsafeRawBufferPointer, from start: Int) -> [Range<Int>?]? {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), start <= bytes.count else { return nil }
+        let result = pcre2_match_8(regex.code, base, bytes.count, start, 0, matchData, context)
+        guard result > 0 else { return nil }
+        let vector = pcre2_get_ovector_pointer_8(matchData)!
+        var groups: [Range<Int>?] = []
+        for group in 0...regex.captureCount {
+            if group >= Int(result) { groups.append(nil); continue }
+            let low = vector[2 * group], high = vector[2 * group + 1]
+            groups.append(low == UInt.max || high < low ? nil : Int(low)..<Int(high))
+        }
+        return groups
+    }
+
+    /// Whether the pattern matches anywhere in `text`.
+    func matches(_ regex: CompiledRegex, _ text: String) -> Bool {
+        var copy = Array(text.utf8)
+        return copy.withUnsafeMutableBytes { firstMatch(regex, in: UnsafeRawBufferPointer($0), from: 0) != nil }
+    }
+}

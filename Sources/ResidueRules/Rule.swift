@@ -1,0 +1,93 @@
+import Foundation
+import TOMLKit
+
+/// A detection rule, as written in `Rules/*.toml` (see Rules/README.md).
+public struct Rule: Sendable, Decodable {
+    public var id: String
+    public var title: String
+    public var severity: Severity
+    public var regex: String
+    public var secretGroup: Int?
+    public var keywords: [String]
+    public var entropy: Double?
+    public var caseInsensitive: Bool?
+    public var paths: [String]?
+    public var allow: [String]?
+    public var binary: Bool?
+    public var generic: Bool?
+    public var validate: String?
+    public var examples: [String]?
+    public var counterExamples: [String]?
+
+    public var isGeneric: Bool { generic ?? false }
+    public var searchesBinaries: Bool { binary ?? false }
+}
+
+/// The rules of one file (`[[rules]]` tables).
+struct RuleFile: Decodable {
+    var rules: [Rule]?
+}
+
+public struct RuleError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum RuleLoader {
+    /// Parses one TOML rule file. `origin` names it in errors.
+    public static func parse(_ text: String, origin: String) throws -> [Rule] {
+        let file: RuleFile
+        do {
+            file = try TOMLDecoder().decode(RuleFile.self, from: text)
+        } catch let error as TOMLParseError {
+            throw RuleError("\(origin): line \(error.source.begin.line): \(error.description)")
+        } catch let error as DecodingError {
+            throw RuleError("\(origin): \(describe(error))")
+        }
+        let rules = file.rules ?? []
+        for rule in rules {
+            if rule.keywords.isEmpty || rule.keywords.contains(where: \.isEmpty) {
+                throw RuleError("\(origin): rule \(rule.id): keywords must list at least one non-empty literal")
+            }
+            if let check = rule.validate, Validators.named(check) == nil {
+                throw RuleError("\(origin): rule \(rule.id): unknown validate \"\(check)\" (known: \(Validators.names.joined(separator: ", ")))")
+            }
+        }
+        return rules
+    }
+
+    /// The rules built into the binary from `Rules/*.toml`.
+    public static func defaultRules() throws -> [Rule] {
+        try DefaultRuleFiles.all.flatMap { try parse($0.text, origin: "Rules/\($0.name)") }
+    }
+
+    /// The default rules plus the files given with `--rules`. An id defined twice is an error.
+    public static func load(extraFiles: [String]) throws -> [Rule] {
+        var rules = try defaultRules()
+        for path in extraFiles {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw RuleError("\(path): cannot read rule file")
+            }
+            rules += try parse(text, origin: path)
+        }
+        var seen = Set<String>()
+        for rule in rules where !seen.insert(rule.id).inserted {
+            throw RuleError("rule id \(rule.id) is defined twice")
+        }
+        return rules
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case let .keyNotFound(key, context): return "missing \"\(key.stringValue)\" in \(path(context))"
+        case let .typeMismatch(_, context): return "wrong type at \(path(context))"
+        case let .valueNotFound(_, context): return "missing value at \(path(context))"
+        case let .dataCorrupted(context): return "\(context.debugDescription) at \(path(context))"
+        @unknown default: return "invalid rule file"
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import ResidueArchive
+import ResidueRules
+
+/// Bounds on what one file scan reads.
+public struct ScanLimits: Sendable {
+    /// How deep archives inside archives are opened (`a.tar.gz!b.zip!c.env` is depth 2).
+    public var maxNestingDepth = 3
+    /// Bytes a window holds; a larger file is scanned window by window.
+    public var windowSize = 4 << 20
+    /// Bytes shared by consecutive windows, so a secret across a boundary is still whole in one.
+    public var windowOverlap = 64 << 10
+
+    public init() {}
+}
+
+/// A secret found in a file's bytes.
+struct FileHit {
+    let ruleIndex: Int
+    let secret: String
+    let path: String
+    let line: Int?
+}
+
+/// Scans the bytes of one file (streamed, window by window) and opens archives found inside
+/// files (zip/jar/whl, tar, tar.gz…) to a bounded depth. Owns its buffers and its Matcher: one
+/// per thread.
+final class FileScanner {
+    let matcher: Matcher
+    let limits: ScanLimits
+    private var buffer: UnsafeMutableRawBufferPointer
+    private(set) var filesScanned = 0
+    private(set) var bytesScanned: Int64 = 0
+    private(set) var skipped: [Skipped] = []
+
+    init(matcher: Matcher, limits: ScanLimits) {
+        self.matcher = matcher
+        self.limits = limits
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limits.windowSize + limits.windowOverlap, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Scans one file. `path` is its name for reports; `depth` counts the archives around it.
+    func scan(_ source: ByteSource, path: String, depth: Int, layerDigest: String, hits: inout [FileHit]) throws {
+        filesScanned += 1
+        // The first window decides what the file is: an archive to open, binary, or text.
+        var filled = try fill(source, from: 0)
+        let first = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
+        if depth < limits.maxNestingDepth, let kind = NestedArchive.detect(name: path, prefix: first) {
+            let prefix = Array(first)
+            do {
+                try scanNested(PrefixedSource(prefix: prefix, rest: source), kind: kind, path: path, depth: depth,
+                               layerDigest: layerDigest, hits: &hits)
+                return
+            } catch let error where !(error is LayerFailure) {
+                // A damaged archive inside a layer is reported as skipped; the layer itself goes on.
+                skipped.append(Skipped(layerDigest: layerDigest, path: path,
+                                       reason: "archive inside the layer could not be read: \(error)"))
+                return
+            }
+        }
+        let binary = Self.looksBinary(first)
+        var windowStart = 0          // absolute offset of buffer[0]
+        var linesBefore = 0          // newlines before buffer[0]
+        while true {
+            let atEnd = filled < buffer.count
+            let window = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
+            let reportLimit = atEnd ? filled : filled - limits.windowOverlap
+            for match in matcher.scan(window, path: path, binary: binary) where match.matchRange.lowerBound < reportLimit {
+                let line = binary ? nil : linesBefore + Self.countNewlines(window, upTo: match.secretRange.lowerBound) + 1
+                hits.append(FileHit(ruleIndex: match.ruleIndex, secret: match.secret, path: path, line: line))
+            }
+            bytesScanned += Int64(reportLimit)
+            if atEnd { return }
+            // Keep the overlap, read the next window after it.
+            linesBefore += Self.countNewlines(window, upTo: reportLimit)
+            windowStart += reportLimit
+            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + reportLimit, byteCount: limits.windowOverlap)
+            filled = try fill(source, from: limits.windowOverlap)
+        }
+    }
+
+    /// Reads into buffer[offset...] until full or the end of the source; returns bytes held.
+    private func fill(_ source: ByteSource, from offset: Int) throws -> Int {
+        var filled = offset
+        while filled < buffer.count {
+            let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            if count == 0 { break }
+            filled += count
+        }
+        return filled
+    }
+
+    private func scanNested(_ source: ByteSource, kind: NestedArchive, path: String, depth: Int,
+                            layerDigest: String, hits: inout [FileHit]) throws {
+        let reader = try ArchiveReader(source: source, formats: .nested, what: path)
+        while let entry = try reader.nextEntry() {
+            guard entry.kind == .regular, entry.size != 0 else { continue }
+            let innerName = reader.isRawFormat ? Self.decompressedName(path) : normalizePath(entry.name).dropFirst()
+            // Nested files are scanned one after another with the same buffer: the outer window
+            // is not needed any more (an archive is never text-scanned itself).
+            try scan(reader, path: "\(path)!\(innerName)", depth: depth + 1, layerDigest: layerDigest, hits: &hits)
+        }
+        _ = kind
+    }
+
+    static func decompressedName(_ path: String) -> Substring {
+        let base = Substring(path.split(separator: "!").last.map { $0.split(separator: "/").last ?? $0 } ?? Substring(path))
+        for suffix in [".gz", ".zst", ".bz2", ".xz", ".z"] where base.lowercased().hasSuffix(suffix) {
+            return base.dropLast(suffix.count)
+        }
+        return base
+    }
+
+    /// A NUL byte in the first 8000 bytes marks binary content (as git decides).
+    static func looksBinary(_ prefix: UnsafeRawBufferPointer) -> Bool {
+        UnsafeRawBufferPointer(rebasing: prefix.prefix(8000)).contains(0)
+    }
+
+    static func countNewlines(_ bytes: UnsafeRawBufferPointer, upTo end: Int) -> Int {
+        var count = 0
+        for byte in UnsafeRawBufferPointer(rebasing: bytes[0..<min(end, bytes.count)]) where byte == 0x0A { count += 1 }
+        return count
+    }
+}
+
+/// An error of the layer stream itself (as opposed to a damaged archive inside a file).
+struct LayerFailure: Error, CustomStringConvertible {
+    let underlying: Error
+    var description: String { "\(underlying)" }
+}
+
+/// Archive formats worth opening inside a layer, recognised by their first bytes (names lie).
+enum NestedArchive {
+    case zip, tar, compressed
+
+    static func detect(name: String, prefix: UnsafeRawBufferPointer) -> NestedArchive? {
+        guard prefix.count >= 4 else { return nil }
+        let b = Array(prefix.prefix(6))
+        if b[0] == 0x50, b[1] == 0x4B, b[2] == 0x03, b[3] == 0x04 { return .zip }
+        if b[0] == 0x1F, b[1] == 0x8B { return .compressed }
+        if b[0] == 0x28, b[1] == 0xB5, b[2] == 0x2F, b[3] == 0xFD { return .compressed }
+        if b.count >= 6, b[0] == 0xFD, b[1] == 0x37, b[2] == 0x7A, b[3] == 0x58, b[4] == 0x5A, b[5] == 0x00 { return .compressed }
+        if b[0] == 0x42, b[1] == 0x5A, b[2] == 0x68 { return .compressed }
+        if prefix.count >= 262, prefix[257] == 0x75, prefix[258] == 0x73, prefix[259] == 0x74,
+           prefix[260] == 0x61, prefix[261] == 0x72 { return .tar }
+        return nil
+    }
+}
+
+/// `./a//b/../c` → `/a/c`: the path a layer entry has in the image filesystem.
+func normalizePath(_ name: String) -> String {
+    var parts: [Substring] = []
+    for part in name.split(separator: "/", omittingEmptySubsequences: true) {
+        if part == "." { continue }
+        if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+        parts.append(part)
+    }
+    return "/" + parts.joined(separator: "/")
+}
+
+/// Marks errors of the layer stream itself, so a damaged layer is never mistaken for a damaged
+/// archive inside a file (which is skipped, not fatal).
+final class LayerStreamSource: ByteSource {
+    let inner: ByteSource
+    init(_ inner: ByteSource) { self.inner = inner }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        do { return try inner.read(into: buffer) } catch let error as LayerFailure { throw error } catch { throw LayerFailure(underlying: error) }
+    }
+}

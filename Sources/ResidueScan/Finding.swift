@@ -1,0 +1,107 @@
+import Foundation
+import ResidueRules
+
+/// Where a secret was seen.
+public struct Location: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case layerFile = "layer-file"
+        case history
+        case configEnv = "config-env"
+        case configLabel = "config-label"
+        case configCmd = "config-cmd"
+        case configOther = "config-other"
+    }
+
+    public enum Status: String, Codable, Sendable {
+        /// In the final filesystem.
+        case present
+        /// Removed by a later layer (a whiteout), still readable in this layer.
+        case deleted
+        /// Written again by a later layer, still readable in this layer.
+        case overwritten
+    }
+
+    public var kind: Kind
+    public var platform: String?
+    public var layerIndex: Int?
+    public var layerDigest: String?
+    /// In-image path; `outer.zip!inner/file` for a file inside an archive.
+    public var path: String?
+    public var line: Int?
+    public var status: Status?
+    public var historyIndex: Int?
+    /// The Dockerfile instruction that put it there (secrets redacted unless asked).
+    public var instruction: String?
+    /// The variable, label or build argument that held it.
+    public var key: String?
+    /// For config-other: which config field.
+    public var field: String?
+
+    public init(kind: Kind) { self.kind = kind }
+}
+
+/// One leaked secret in one place; `alsoAt` lists the other places the same secret was seen
+/// (the classic builder repeats build arguments on every later RUN).
+public struct Finding: Codable, Sendable {
+    public var ruleId: String
+    public var title: String
+    public var severity: Severity
+    public var secret: String
+    public var fingerprint: String
+    public var location: Location
+    public var alsoAt: [Location]?
+    public var remediation: String
+}
+
+/// Something a scan did not read, and why (never a silent truncation).
+public struct Skipped: Codable, Sendable, Equatable {
+    public var layerDigest: String?
+    public var path: String?
+    public var reason: String
+}
+
+/// A scanned image, as the report describes it.
+public struct ScannedImage: Codable, Sendable {
+    public struct Layer: Codable, Sendable {
+        public var index: Int
+        public var digest: String
+        public var diffID: String?
+        public var historyIndex: Int?
+        public var instruction: String?
+    }
+
+    public var platform: String?
+    public var manifestDigest: String?
+    public var configDigest: String
+    public var names: [String]
+    public var layers: [Layer]
+}
+
+public struct ScanTarget: Codable, Sendable {
+    public var reference: String
+    public var transport: String
+    public var images: [ScannedImage]
+}
+
+public struct ScanSummary: Codable, Sendable {
+    public var findings: Int
+    public var bySeverity: [String: Int]
+    public var layersScanned: Int
+    public var filesScanned: Int
+    public var bytesScanned: Int64
+    public var skipped: [Skipped]
+    public var rules: Int
+    public var secretsShown: Bool
+}
+
+/// The result of a scan: what reporters format and what the exit code is decided from.
+public struct ScanReport: Codable, Sendable {
+    public var findings: [Finding]
+    public var target: ScanTarget
+    public var summary: ScanSummary
+
+    /// Whether any finding is at or above `threshold`.
+    public func hasFindings(atOrAbove threshold: Severity) -> Bool {
+        findings.contains { $0.severity >= threshold }
+    }
+}

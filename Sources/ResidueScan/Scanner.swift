@@ -1,0 +1,225 @@
+import Dispatch
+import Foundation
+import ResidueArchive
+import ResidueImage
+import ResidueRules
+
+public struct ScanOptions: Sendable {
+    public var platform: Platform?
+    public var showSecrets = false
+    public var limits = ScanLimits()
+    /// Layers scanned at once (default: one per core).
+    public var parallelism = ProcessInfo.processInfo.activeProcessorCount
+
+    public init() {}
+}
+
+/// Runs a scan: resolve the image, read config and history, walk every layer (in parallel),
+/// decide file status, group what was seen into findings. Formatting is the reporters' job.
+public struct Scanner {
+    let ruleSet: RuleSet
+    let options: ScanOptions
+
+    public init(ruleSet: RuleSet, options: ScanOptions) {
+        self.ruleSet = ruleSet
+        self.options = options
+    }
+
+    public func scan(_ reference: ImageReference) throws -> ScanReport {
+        let images: [ResolvedImage]
+        do {
+            images = try reference.openSource().resolve(platform: options.platform)
+        } catch let error as ScanError {
+            throw error
+        } catch {
+            throw ScanError("\(error)")
+        }
+        if images.isEmpty { throw ScanError("\(reference): holds no image") }
+        let histories = images.map { ImageHistory(config: $0.config, layerCount: $0.layers.count) }
+
+        // Config and history.
+        let matcher = Matcher(ruleSet)
+        var observations: [Observation] = []
+        for (index, image) in images.enumerated() {
+            observations += MetadataAnalyzer(matcher: matcher).analyze(image, history: histories[index], imageIndex: index)
+        }
+
+        // Layers: each unique blob once, in parallel.
+        var uniqueLayers: [LayerBlob] = []
+        var seen = Set<Digest>()
+        for image in images {
+            for layer in image.layers where seen.insert(layer.digest).inserted { uniqueLayers.append(layer) }
+        }
+        let results = try walkInParallel(uniqueLayers)
+        var resultByDigest: [Digest: LayerResult] = [:]
+        for result in results { resultByDigest[result.digest] = result }
+
+        for (imageIndex, image) in images.enumerated() {
+            let layerResults = image.layers.map { resultByDigest[$0.digest]! }
+            let resolver = StatusResolver(layers: layerResults.map(\.changes))
+            for (layerIndex, result) in layerResults.enumerated() {
+                for hit in result.hits {
+                    let rule = ruleSet.rules[hit.ruleIndex].rule
+                    var location = Location(kind: .layerFile)
+                    location.platform = image.platform?.description
+                    location.layerIndex = layerIndex
+                    location.layerDigest = image.layers[layerIndex].digest.description
+                    location.path = hit.path
+                    location.line = hit.line
+                    location.status = resolver.status(of: hit.containerPath, inLayer: layerIndex)
+                    if let historyIndex = histories[imageIndex].historyIndex(forLayer: layerIndex) {
+                        location.historyIndex = historyIndex
+                        location.instruction = histories[imageIndex].instructions[historyIndex].text
+                    }
+                    observations.append(Observation(ruleId: rule.id, title: rule.title, severity: rule.severity,
+                                                    priority: rule.isGeneric ? 1 : 2, secret: hit.secret,
+                                                    location: location, imageIndex: imageIndex))
+                }
+            }
+        }
+
+        let redactor = Redactor(showSecrets: options.showSecrets)
+        let findings = FindingAssembler(histories: histories, redactor: redactor).assemble(observations)
+        let allSecrets = Array(Set(observations.map(\.secret))).sorted { $0.count > $1.count }
+        let target = ScanTarget(
+            reference: reference.description, transport: reference.transport.rawValue,
+            images: images.enumerated().map { index, image in
+                ScannedImage(platform: image.platform?.description, manifestDigest: image.manifestDigest?.description,
+                             configDigest: image.configDigest.description, names: image.names,
+                             layers: image.layers.map { layer in
+                                 let historyIndex = histories[index].historyIndex(forLayer: layer.index)
+                                 return ScannedImage.Layer(
+                                     index: layer.index, digest: layer.digest.description, diffID: layer.diffID?.description,
+                                     historyIndex: historyIndex,
+                                     instruction: historyIndex.map { redactor.scrub(histories[index].instructions[$0].text, secrets: allSecrets) })
+                             })
+            })
+        var bySeverity: [String: Int] = [:]
+        for severity in Severity.allCases { bySeverity[severity.rawValue] = findings.filter { $0.severity == severity }.count }
+        let summary = ScanSummary(
+            findings: findings.count, bySeverity: bySeverity, layersScanned: results.count,
+            filesScanned: results.reduce(0) { $0 + $1.filesScanned },
+            bytesScanned: results.reduce(0) { $0 + $1.bytesScanned },
+            skipped: results.flatMap(\.skipped), rules: ruleSet.rules.count + 1, secretsShown: options.showSecrets)
+        return ScanReport(findings: findings, target: target, summary: summary)
+    }
+
+    /// Walks layers on `parallelism` threads; the first error fails the scan (no partial result).
+    func walkInParallel(_ layers: [LayerBlob]) throws -> [LayerResult] {
+        let walker = LayerWalker(ruleSet: ruleSet, limits: options.limits)
+        let collector = ResultCollector(count: layers.count)
+        let workers = max(1, min(options.parallelism, layers.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var index = worker
+            while index < layers.count, !collector.failed {
+                do {
+                    collector.store(try walker.walk(layers[index]), at: index)
+                } catch {
+                    collector.fail(error)
+                }
+                index += workers
+            }
+        }
+        return try collector.results()
+    }
+}
+
+/// Results from worker threads, guarded by a lock.
+final class ResultCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [LayerResult?]
+    private var error: Error?
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    var failed: Bool { lock.withLock { error != nil } }
+
+    func store(_ result: LayerResult, at index: Int) { lock.withLock { slots[index] = result } }
+
+    func fail(_ error: Error) { lock.withLock { if self.error == nil { self.error = error } } }
+
+    func results() throws -> [LayerResult] {
+        try lock.withLock {
+            if let error { throw error }
+            return slots.map { $0! }
+        }
+    }
+}
+
+/// Groups observations into findings: one per secret and place. History lines and config
+/// entries that show the same secret are one finding (the classic builder repeats build
+/// arguments on every RUN); a file is its own place.
+struct FindingAssembler {
+    let histories: [ImageHistory]
+    let redactor: Redactor
+
+    static func kindOrder(_ kind: Location.Kind) -> Int {
+        switch kind {
+        case .configEnv: return 0
+        case .configLabel: return 1
+        case .configCmd: return 2
+        case .configOther: return 3
+        case .history: return 4
+        case .layerFile: return 5
+        }
+    }
+
+    func assemble(_ observations: [Observation]) -> [Finding] {
+        var groups: [String: [Observation]] = [:]
+        var order: [String] = []
+        for observation in observations {
+            let location = observation.location
+            let key = location.kind == .layerFile
+                ? "file\u{0}\(location.layerDigest ?? "")\u{0}\(location.path ?? "")\u{0}\(observation.secret)"
+                : "meta\u{0}\(observation.secret)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(observation)
+        }
+        let secrets = Array(Set(observations.map(\.secret))).sorted { $0.count > $1.count }
+        var findings: [Finding] = []
+        for key in order {
+            let members = groups[key]!
+            let best = members.max { a, b in
+                if a.priority != b.priority { return a.priority < b.priority }
+                let (ka, kb) = (Self.kindOrder(a.location.kind), Self.kindOrder(b.location.kind))
+                if ka != kb { return ka > kb }
+                return (a.location.historyIndex ?? .max, a.location.line ?? .max) > (b.location.historyIndex ?? .max, b.location.line ?? .max)
+            }!
+            var locations: [Location] = []
+            for member in members where !locations.contains(member.location) { locations.append(member.location) }
+            let primary = best.location
+            let others = locations.filter { $0 != primary }.map { scrubbed($0, secrets: secrets) }
+            let remediation = Remediation(history: histories[best.imageIndex]).text(ruleId: best.ruleId, location: primary)
+            findings.append(Finding(
+                ruleId: best.ruleId, title: best.title, severity: best.severity,
+                secret: redactor.redact(best.secret),
+                fingerprint: Fingerprint.make(ruleId: best.ruleId, location: primary, secret: best.secret),
+                location: scrubbed(primary, secrets: secrets),
+                alsoAt: others.isEmpty ? nil : others,
+                remediation: redactor.scrub(remediation, secrets: secrets)))
+        }
+        return findings.sorted(by: Self.reportOrder)
+    }
+
+    func scrubbed(_ location: Location, secrets: [String]) -> Location {
+        var copy = location
+        copy.instruction = location.instruction.map { redactor.scrub($0, secrets: secrets) }
+        return copy
+    }
+
+    /// Deterministic: by platform, then config and history before layers, layers bottom-up,
+    /// then path, line and rule.
+    static func reportOrder(_ a: Finding, _ b: Finding) -> Bool {
+        let x = a.location, y = b.location
+        if (x.platform ?? "") != (y.platform ?? "") { return (x.platform ?? "") < (y.platform ?? "") }
+        let (kx, ky) = (kindOrder(x.kind) == 5 ? 1 : 0, kindOrder(y.kind) == 5 ? 1 : 0)
+        if kx != ky { return kx < ky }
+        if (x.layerIndex ?? -1) != (y.layerIndex ?? -1) { return (x.layerIndex ?? -1) < (y.layerIndex ?? -1) }
+        if (x.historyIndex ?? -1) != (y.historyIndex ?? -1) { return (x.historyIndex ?? -1) < (y.historyIndex ?? -1) }
+        if kindOrder(x.kind) != kindOrder(y.kind) { return kindOrder(x.kind) < kindOrder(y.kind) }
+        if (x.path ?? "") != (y.path ?? "") { return (x.path ?? "") < (y.path ?? "") }
+        if (x.line ?? 0) != (y.line ?? 0) { return (x.line ?? 0) < (y.line ?? 0) }
+        if (x.key ?? "") != (y.key ?? "") { return (x.key ?? "") < (y.key ?? "") }
+        return a.ruleId < b.ruleId
+    }
+}
