@@ -91,6 +91,8 @@ public enum SecretValues {
         guard let last = tokens.last, !nonSecretSuffixes.contains(last) else { return false }
         for (index, token) in tokens.enumerated() {
             if secretTokens.contains(token) { return true }
+            // Run-together names: PGPASSWORD, DBTOKEN, MYAPPSECRET.
+            if ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY"].contains(where: { token.count > $0.count && token.hasSuffix($0) }) { return true }
             if token == "KEY", index > 0, keyQualifiers.contains(tokens[index - 1]) { return true }
             if token.hasSuffix("KEY"), keyQualifiers.contains(String(token.dropLast(3))) { return true }
         }

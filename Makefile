@@ -1,0 +1,22 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo   installs what is needed, builds residue, scans a bundled example image
+#   make test   installs what is needed and runs every test
+.PHONY: demo test build release
+
+build:
+	./scripts/install-deps.sh
+	swift build
+
+release:
+	./scripts/install-deps.sh
+	swift build -c release
+
+demo: release
+	@echo
+	@echo '$$ residue scan Fixtures/images/copy-rm.docker.tar'
+	-.build/release/residue scan Fixtures/images/copy-rm.docker.tar
+
+test:
+	./scripts/install-deps.sh --test
+	swift build --build-tests
+	swift test --skip-build

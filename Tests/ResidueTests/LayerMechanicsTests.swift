@@ -1,0 +1,127 @@
+import Foundation
+@testable import ResidueArchive
+@testable import ResidueImage
+@testable import ResidueRules
+@testable import ResidueScan
+import XCTest
+
+final class StatusResolverTests: XCTestCase {
+    func changes(written: [String] = [], whiteouts: [String] = [], opaque: [String] = []) -> LayerChanges {
+        LayerChanges(written: Set(written), whiteouts: Set(whiteouts), opaqueDirectories: Set(opaque))
+    }
+
+    func testStatuses() {
+        let resolver = StatusResolver(layers: [
+            changes(written: ["/root/.npmrc", "/srv/conf/.env", "/app/settings.env", "/etc/keep"]),
+            changes(whiteouts: ["/root/.npmrc"]),
+            changes(written: ["/app/settings.env"]),
+            changes(written: ["/srv/conf/ready"], opaque: ["/srv/conf"]),
+        ])
+        XCTAssertEqual(resolver.status(of: "/root/.npmrc", inLayer: 0), .deleted)
+        XCTAssertEqual(resolver.status(of: "/app/settings.env", inLayer: 0), .overwritten)
+        XCTAssertEqual(resolver.status(of: "/app/settings.env", inLayer: 2), .present)
+        XCTAssertEqual(resolver.status(of: "/srv/conf/.env", inLayer: 0), .deleted)
+        XCTAssertEqual(resolver.status(of: "/etc/keep", inLayer: 0), .present)
+    }
+
+    func testDeletingAParentDirectoryDeletesTheFile() {
+        let resolver = StatusResolver(layers: [changes(written: ["/a/b/c"]), changes(whiteouts: ["/a"])])
+        XCTAssertEqual(resolver.status(of: "/a/b/c", inLayer: 0), .deleted)
+    }
+
+    func testFirstLaterChangeDecides() {
+        // Deleted, then written again: the next layer removed it first.
+        let resolver = StatusResolver(layers: [changes(written: ["/x"]), changes(whiteouts: ["/x"]), changes(written: ["/x"])])
+        XCTAssertEqual(resolver.status(of: "/x", inLayer: 0), .deleted)
+    }
+
+    func testPathNormalisation() {
+        XCTAssertEqual(normalizePath("./a//b/../c"), "/a/c")
+        XCTAssertEqual(normalizePath("../../etc/passwd"), "/etc/passwd")
+        XCTAssertEqual(normalizePath("/"), "/")
+    }
+}
+
+final class FileScannerTests: XCTestCase {
+    func ruleSet() throws -> RuleSet {
+        try RuleSet(RuleLoader.parse("""
+        [[rules]]
+        id = "tok"
+        title = "t"
+        severity = "high"
+        regex = '''(tok_[a-z0-9]{16})'''
+        keywords = ["tok_"]
+        """, origin: "test"))
+    }
+
+    /// A secret across a window boundary is found once, with its right line number.
+    func testSecretAcrossWindowBoundaryFoundOnce() throws {
+        var limits = ScanLimits()
+        limits.windowSize = 1024
+        limits.windowOverlap = 128
+        let scanner = FileScanner(matcher: Matcher(try ruleSet()), limits: limits)
+        var text = String(repeating: "filler line\n", count: 84) // 1008 bytes, 84 lines
+        text += "tok_abcdefgh12345678\n"                           // straddles byte 1024, line 85
+        text += String(repeating: "more\n", count: 500)
+        text += "tok_zzzzzzzz99999999\n"                           // line 586
+        var hits: [FileHit] = []
+        try scanner.scan(MemorySource(Array(text.utf8)), path: "/big.txt", depth: 0, layerDigest: "d", hits: &hits)
+        XCTAssertEqual(hits.map(\.secret), ["tok_abcdefgh12345678", "tok_zzzzzzzz99999999"])
+        XCTAssertEqual(hits.map(\.line), [85, 586])
+    }
+
+    func testBinaryFilesOnlyRunBinaryRules() throws {
+        let scanner = FileScanner(matcher: Matcher(try ruleSet()), limits: ScanLimits())
+        var hits: [FileHit] = []
+        let bytes: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 0, 0] + Array("tok_abcdefgh12345678".utf8)
+        try scanner.scan(MemorySource(bytes), path: "/bin/app", depth: 0, layerDigest: "d", hits: &hits)
+        XCTAssertEqual(hits.count, 0)
+    }
+}
+
+final class TarIndexTests: XCTestCase {
+    /// Long names (pax/GNU headers) move entry data: the index must find the exact offsets.
+    func testOffsetsWithLongNamesMatchContent() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residue-tar-\(UUID().uuidString)")
+        let longDirectory = directory.appendingPathComponent("src/" + String(repeating: "d", count: 120))
+        try FileManager.default.createDirectory(at: longDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("short file\n".utf8).write(to: directory.appendingPathComponent("src/a.txt"))
+        try Data(String(repeating: "x", count: 1000).utf8).write(to: longDirectory.appendingPathComponent("long.txt"))
+        for format in ["pax", "gnu"] {
+            let tarPath = directory.appendingPathComponent("\(format).tar").path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
+            process.arguments = ["--format=\(format)", "-C", directory.appendingPathComponent("src").path, "-cf", tarPath, "."]
+            try process.run()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0)
+            let store = try TarStore(path: tarPath)
+            XCTAssertFalse(store.isCompressed)
+            let short = try store.open("a.txt").readAll(limit: 1 << 20, what: "t")
+            XCTAssertEqual(String(decoding: short, as: UTF8.self), "short file\n", format)
+            let long = try store.open(String(repeating: "d", count: 120) + "/long.txt").readAll(limit: 1 << 20, what: "t")
+            XCTAssertEqual(long.count, 1000, format)
+            XCTAssertTrue(long.allSatisfy { $0 == UInt8(ascii: "x") }, format)
+        }
+    }
+
+    func testDigestParsingRejectsHostileValues() {
+        XCTAssertNil(Digest("sha256:../../etc/passwd"))
+        XCTAssertNil(Digest("sha256:ABCDEF"))
+        XCTAssertNil(Digest("md5:d41d8cd98f00b204e9800998ecf8427e"))
+        XCTAssertNotNil(Digest("sha256:" + String(repeating: "a", count: 64)))
+    }
+
+    func testVerifyingSourceDetectsMismatch() throws {
+        let bytes = Array("hello".utf8)
+        let good = VerifyingSource(MemorySource(bytes), expected: Digest.sha256(of: bytes), size: 5, what: "blob")
+        XCTAssertEqual(try good.readAll(limit: 100, what: "blob"), bytes)
+        let bad = VerifyingSource(MemorySource(bytes), expected: Digest.sha256(of: "other"), size: 5, what: "blob")
+        XCTAssertThrowsError(try bad.readAll(limit: 100, what: "blob")) { error in
+            XCTAssertTrue("\(error)".contains("digest mismatch"), "\(error)")
+        }
+        let short = VerifyingSource(MemorySource(bytes), expected: Digest.sha256(of: bytes), size: 9, what: "blob")
+        XCTAssertThrowsError(try short.readAll(limit: 100, what: "blob"))
+    }
+}

@@ -1,0 +1,83 @@
+import ResidueRules
+import XCTest
+
+/// Every rule in Rules/ carries examples that must match and counter-examples that must not.
+final class RuleExamplesTests: XCTestCase {
+    func testEveryBuiltInRuleHasExamplesAndCounterExamples() throws {
+        let rules = try RuleLoader.defaultRules()
+        XCTAssertFalse(rules.isEmpty)
+        for rule in rules {
+            XCTAssertGreaterThanOrEqual(rule.examples?.count ?? 0, 1, "\(rule.id) has no examples")
+            XCTAssertGreaterThanOrEqual(rule.counterExamples?.count ?? 0, 1, "\(rule.id) has no counter-examples")
+        }
+    }
+
+    func testEveryBuiltInRuleExampleBehaves() throws {
+        let failures = RuleTester.run(try RuleSet.defaults())
+        XCTAssertEqual(failures.map(\.description), [])
+    }
+
+    func testRuleIdsAreUniqueAndSeveritiesValid() throws {
+        let rules = try RuleLoader.defaultRules()
+        XCTAssertEqual(Set(rules.map(\.id)).count, rules.count)
+    }
+
+    /// The tester itself must be able to fail.
+    func testTesterReportsABrokenRule() throws {
+        let text = """
+        [[rules]]
+        id = "broken"
+        title = "Broken"
+        severity = "low"
+        regex = '''(tok_[a-z]{4})'''
+        keywords = ["tok_"]
+        examples = ['''tok_ABCD''']
+        counterExamples = ['''tok_abcd''']
+        """
+        let failures = RuleTester.run(try RuleSet(RuleLoader.parse(text, origin: "test")))
+        XCTAssertEqual(failures.count, 2)
+        XCTAssertEqual(failures.map(\.expectedMatch), [true, false])
+    }
+
+    func testBadRulesAreClearErrors() {
+        let badRegex = """
+        [[rules]]
+        id = "bad-regex"
+        title = "x"
+        severity = "low"
+        regex = '''(unclosed'''
+        keywords = ["x"]
+        """
+        XCTAssertThrowsError(try RuleSet(RuleLoader.parse(badRegex, origin: "extra.toml"))) { error in
+            XCTAssertTrue("\(error)".contains("bad-regex"), "\(error)")
+        }
+        XCTAssertThrowsError(try RuleLoader.parse("[[rules]]\nid = 3", origin: "extra.toml")) { error in
+            XCTAssertTrue("\(error)".contains("extra.toml"), "\(error)")
+        }
+        let noKeywords = badRegex.replacingOccurrences(of: #"keywords = ["x"]"#, with: "keywords = []")
+        XCTAssertThrowsError(try RuleLoader.parse(noKeywords, origin: "extra.toml"))
+    }
+
+    func testSpecificRuleWinsOverGeneric() throws {
+        let text = """
+        [[rules]]
+        id = "specific"
+        title = "s"
+        severity = "high"
+        regex = '''(tok_[a-z0-9]{8})'''
+        keywords = ["tok_"]
+
+        [[rules]]
+        id = "generic"
+        title = "g"
+        severity = "low"
+        generic = true
+        regex = '''token\\s*=\\s*(\\S+)'''
+        keywords = ["token"]
+        """
+        let set = try RuleSet(RuleLoader.parse(text, origin: "test"))
+        let matches = Matcher(set).scan(text: "token = tok_a1b2c3d4")
+        XCTAssertEqual(matches.map { set.rules[$0.ruleIndex].rule.id }, ["specific"])
+        XCTAssertEqual(matches.first?.secret, "tok_a1b2c3d4")
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what residue needs to build and test, from Debian's packages. Idempotent: skips
+# apt entirely when everything is already there.
+set -euo pipefail
+
+build_packages=(libarchive-dev libpcre2-dev libssl-dev pkg-config)
+# Tests and fixture rebuilds: a real builder (buildah), skopeo, busybox for the base image.
+test_packages=(buildah skopeo busybox-static zstd pcre2-utils)
+
+wanted=("${build_packages[@]}")
+if [ "${1:-}" = "--test" ]; then wanted+=("${test_packages[@]}"); fi
+
+missing=()
+for package in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+
+echo "installing: ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
