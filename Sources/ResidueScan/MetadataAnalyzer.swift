@@ -14,6 +14,13 @@ struct Observation {
     var location: Location
     /// Index into the scan's images (for remediation, which reads that image's history).
     let imageIndex: Int
+
+    /// A vendor format names the provider, so it beats a credential-file rule, which beats a
+    /// generic assignment; the name-based check (priority 0) comes last.
+    static func priority(of rule: Rule) -> Int {
+        if rule.isGeneric { return 1 }
+        return (rule.paths ?? []).isEmpty ? 3 : 2
+    }
 }
 
 /// What residue knows about one image's build history.
@@ -51,7 +58,6 @@ struct MetadataAnalyzer {
     static let secretNamedRuleID = "secret-named-variable"
     let matcher: Matcher
 
-    func priority(of rule: Rule) -> Int { rule.isGeneric ? 1 : 2 }
 
     func analyze(_ image: ResolvedImage, history: ImageHistory, imageIndex: Int) -> [Observation] {
         var found: [Observation] = []
@@ -90,7 +96,7 @@ struct MetadataAnalyzer {
 
         func observation(_ match: RuleMatch, at location: Location) -> Observation {
             let rule = matcher.ruleSet.rules[match.ruleIndex].rule
-            return Observation(ruleId: rule.id, title: rule.title, severity: rule.severity, priority: priority(of: rule),
+            return Observation(ruleId: rule.id, title: rule.title, severity: rule.severity, priority: Observation.priority(of: rule),
                                secret: match.secret, location: location, imageIndex: imageIndex)
         }
 

@@ -107,7 +107,7 @@ struct Remediation {
         switch location.status {
         case .deleted?, .overwritten?:
             return """
-            \(location.status == .deleted ? "Deleting" : "Overwriting") \(path) in a later layer does not remove it: layer \(location.layerIndex ?? 0) still holds it, and anyone who pulls the image can extract it. Replace the COPY (and the later rm) with a secret mounted only for the step that uses it:
+            \(location.status == .deleted ? "Deleting" : "Overwriting") \(path) in a later layer does not remove it: layer \(location.layerIndex ?? 0) still holds it, and anyone who pulls the image can extract it. Replace the COPY\(location.status == .deleted ? " and the later rm" : "") with a secret mounted only for the step that uses it:
             \(mount)
             """
         default:

@@ -72,7 +72,7 @@ public struct Scanner {
                         location.instruction = histories[imageIndex].instructions[historyIndex].text
                     }
                     observations.append(Observation(ruleId: rule.id, title: rule.title, severity: rule.severity,
-                                                    priority: rule.isGeneric ? 1 : 2, secret: hit.secret,
+                                                    priority: Observation.priority(of: rule), secret: hit.secret,
                                                     location: location, imageIndex: imageIndex))
                 }
             }
@@ -183,7 +183,9 @@ struct FindingAssembler {
                 if a.priority != b.priority { return a.priority < b.priority }
                 let (ka, kb) = (Self.kindOrder(a.location.kind), Self.kindOrder(b.location.kind))
                 if ka != kb { return ka > kb }
-                return (a.location.historyIndex ?? .max, a.location.line ?? .max) > (b.location.historyIndex ?? .max, b.location.line ?? .max)
+                let (pa, pb) = ((a.location.historyIndex ?? .max, a.location.line ?? .max), (b.location.historyIndex ?? .max, b.location.line ?? .max))
+                if pa != pb { return pa > pb }
+                return a.ruleId > b.ruleId
             }!
             var locations: [Location] = []
             for member in members where !locations.contains(member.location) { locations.append(member.location) }
