@@ -130,9 +130,9 @@ struct MetadataAnalyzer {
             checkAssignment(name: name, value: value,
                             at: located(.configLabel, historyIndex: history.lastAssignment(keyword: "LABEL", name: name), key: name))
         }
-        let commandLine = ((run?.Entrypoint ?? []) + (run?.Cmd ?? [])).joined(separator: " ")
-        if !commandLine.isEmpty {
-            checkText(commandLine, at: located(.configCmd, historyIndex: history.last(keywords: ["CMD", "ENTRYPOINT"])))
+        for (field, words) in [("Entrypoint", run?.Entrypoint ?? []), ("Cmd", run?.Cmd ?? [])] where !words.isEmpty {
+            checkText(words.joined(separator: " "),
+                      at: located(.configCmd, historyIndex: history.last(keywords: [field.uppercased()]), key: field))
         }
         var others: [(String, String)] = []
         if let user = run?.User { others.append(("User", user)) }

@@ -7,25 +7,44 @@ public struct Redactor: Sendable {
 
     public init(showSecrets: Bool) { self.showSecrets = showSecrets }
 
-    /// Keeps a short, non-secret prefix (enough to tell `ghp_` from `glpat-`), masks the rest.
-    /// A key block keeps only its BEGIN line.
-    public func redact(_ secret: String) -> String {
+    /// Keeps a vendor prefix (`ghp_`, `sk_live_`, `glpat-`: not secret, and it tells tokens
+    /// apart), masks everything else, length included. A key block keeps only its BEGIN line.
+    /// `revealPrefix` only for vendor formats, whose prefix is public (never for a password).
+    public func redact(_ secret: String, revealPrefix: Bool) -> String {
         if showSecrets { return secret }
         if secret.hasPrefix("-----BEGIN"), let end = secret.firstIndex(of: "\n") {
             return secret[..<end].trimmingCharacters(in: .whitespaces) + " *****"
         }
         if secret.hasPrefix("PuTTY-User-Key-File") { return "PuTTY-User-Key-File *****" }
-        let count = secret.count
-        let shown = count >= 16 ? min(4, count / 4) : 0
-        return String(secret.prefix(shown)) + "*****"
+        return (revealPrefix ? String(Self.vendorPrefix(of: secret)) : "") + "*****"
+    }
+
+    /// The leading `letters_` / `letters-` part of a token when it is short against the whole
+    /// (`sk_live_` of a 32-character key); nothing for passwords and unprefixed keys.
+    static func vendorPrefix(of secret: String) -> Substring {
+        guard secret.count >= 16 else { return "" }
+        var end = secret.startIndex
+        var sawSeparator = false
+        for (offset, character) in secret.enumerated() {
+            if offset >= 12 { break }
+            if character == "_" || character == "-" {
+                end = secret.index(secret.startIndex, offsetBy: offset + 1)
+                sawSeparator = true
+            } else if !(character.isASCII && (character.isLetter || character.isNumber)) {
+                break
+            }
+        }
+        guard sawSeparator, secret.distance(from: secret.startIndex, to: end) * 2 <= secret.count else { return "" }
+        return secret[..<end]
     }
 
     /// Masks every known secret where it appears inside other text (instructions, remediation).
-    func scrub(_ text: String, secrets: [String]) -> String {
+    /// `secrets` maps each secret to whether its prefix may show; longest secrets go first.
+    func scrub(_ text: String, secrets: [(secret: String, revealPrefix: Bool)]) -> String {
         if showSecrets { return text }
         var result = text
-        for secret in secrets where result.contains(secret) {
-            result = result.replacingOccurrences(of: secret, with: redact(secret))
+        for (secret, revealPrefix) in secrets where result.contains(secret) {
+            result = result.replacingOccurrences(of: secret, with: redact(secret, revealPrefix: revealPrefix))
         }
         return result
     }

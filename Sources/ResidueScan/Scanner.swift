@@ -80,7 +80,7 @@ public struct Scanner {
 
         let redactor = Redactor(showSecrets: options.showSecrets)
         let findings = FindingAssembler(histories: histories, redactor: redactor).assemble(observations)
-        let allSecrets = Array(Set(observations.map(\.secret))).sorted { $0.count > $1.count }
+        let allSecrets = FindingAssembler.secretsToScrub(observations)
         let target = ScanTarget(
             reference: reference.description, transport: reference.transport.rawValue,
             images: images.enumerated().map { index, image in
@@ -175,7 +175,7 @@ struct FindingAssembler {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(observation)
         }
-        let secrets = Array(Set(observations.map(\.secret))).sorted { $0.count > $1.count }
+        let secrets = Self.secretsToScrub(observations)
         var findings: [Finding] = []
         for key in order {
             let members = groups[key]!
@@ -194,7 +194,7 @@ struct FindingAssembler {
             let remediation = Remediation(history: histories[best.imageIndex]).text(ruleId: best.ruleId, location: primary)
             findings.append(Finding(
                 ruleId: best.ruleId, title: best.title, severity: best.severity,
-                secret: redactor.redact(best.secret),
+                secret: redactor.redact(best.secret, revealPrefix: best.priority == 3),
                 fingerprint: Fingerprint.make(ruleId: best.ruleId, location: primary, secret: best.secret),
                 location: scrubbed(primary, secrets: secrets),
                 alsoAt: others.isEmpty ? nil : others,
@@ -203,7 +203,15 @@ struct FindingAssembler {
         return findings.sorted(by: Self.reportOrder)
     }
 
-    func scrubbed(_ location: Location, secrets: [String]) -> Location {
+    /// Every secret seen, longest first (so a secret inside a longer one is masked whole), and
+    /// whether any vendor rule found it (its prefix may show).
+    static func secretsToScrub(_ observations: [Observation]) -> [(secret: String, revealPrefix: Bool)] {
+        var reveal: [String: Bool] = [:]
+        for observation in observations { reveal[observation.secret] = (reveal[observation.secret] ?? false) || observation.priority == 3 }
+        return reveal.map { (secret: $0.key, revealPrefix: $0.value) }.sorted { $0.secret.count > $1.secret.count || ($0.secret.count == $1.secret.count && $0.secret < $1.secret) }
+    }
+
+    func scrubbed(_ location: Location, secrets: [(secret: String, revealPrefix: Bool)]) -> Location {
         var copy = location
         copy.instruction = location.instruction.map { redactor.scrub($0, secrets: secrets) }
         return copy

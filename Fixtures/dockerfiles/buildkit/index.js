@@ -1,0 +1,2 @@
+const leftPad = require("left-pad");
+console.log(leftPad("ok", 4));
