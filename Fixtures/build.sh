@@ -203,7 +203,7 @@ run_build() { # run_build OUT NAME...  (no NAME: everything)
     skopeo copy -q "$(store_ref vfs env)" "oci-archive:$WORK/env.skopeo.oci.tar:env"
   fi
 
-  local variant_args=(--out "$out" --sources "$src" --work "$WORK")
+  local variant_args=(--out "$out" --sources "$src")
   [ -f "$WORK/env.skopeo.oci.tar" ] && variant_args+=(--skopeo-oci-archive "$WORK/env.skopeo.oci.tar")
   if [ $everything = 1 ]; then
     python3 "$HERE/make_variants.py" "${variant_args[@]}"

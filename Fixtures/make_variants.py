@@ -498,7 +498,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="the images folder being built")
     ap.add_argument("--sources", required=True, help="folder of the source layouts (buildkit, lying-mediatype)")
-    ap.add_argument("--work", help="scratch folder (unused; kept for build.sh)")
     ap.add_argument("--skopeo-oci-archive", help="skopeo's oci-archive of env, to re-pack as env.oci.tar")
     ap.add_argument("--only", nargs="*", help="only these variants (names as in build.sh --list)")
     a = ap.parse_args()

@@ -171,6 +171,13 @@ public struct ResolvedImage: Sendable {
     }
 }
 
+extension ResolvedImage {
+    func adding(names more: [String]) -> ResolvedImage {
+        ResolvedImage(platform: platform, manifestDigest: manifestDigest, configDigest: configDigest, config: config,
+                      layers: layers, names: names + more.filter { !names.contains($0) })
+    }
+}
+
 /// The one seam for inputs: every transport yields the same resolved images.
 public protocol ImageSource: Sendable {
     /// The images in this source (one per platform of an index), filtered by `platform`.

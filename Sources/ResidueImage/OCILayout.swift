@@ -22,12 +22,22 @@ struct OCILayoutSource: ImageSource {
             }
         }
         var images: [ResolvedImage] = []
-        var visited = Set<Digest>()
         for descriptor in selected {
             let names = [descriptor.annotations?[Self.refNameAnnotation]].compactMap { $0 }
-            try collect(descriptor, names: names, depth: 0, visited: &visited, into: &images)
+            try collect(descriptor, names: names, depth: 0, ancestors: [], into: &images)
         }
-        return try filterPlatforms(images, platform: platform, what: store.what)
+        // Two refs (or an index and a ref) may lead to the same manifest: scan it once.
+        var seen = Set<Digest>()
+        var unique: [ResolvedImage] = []
+        for image in images {
+            guard let digest = image.manifestDigest else { unique.append(image); continue }
+            if seen.insert(digest).inserted {
+                unique.append(image)
+            } else if let position = unique.firstIndex(where: { $0.manifestDigest == digest }) {
+                unique[position] = unique[position].adding(names: image.names)
+            }
+        }
+        return try filterPlatforms(unique, platform: platform, what: store.what)
     }
 
     static func matches(_ descriptor: Descriptor, reference: String) -> Bool {
@@ -39,14 +49,15 @@ struct OCILayoutSource: ImageSource {
 
     func blobName(_ digest: Digest) -> String { "blobs/\(digest.algorithm.rawValue)/\(digest.hex)" }
 
+    /// `ancestors` are the indexes on the way here: meeting one again is a loop.
     private func collect(_ descriptor: Descriptor, names: [String], depth: Int,
-                         visited: inout Set<Digest>, into images: inout [ResolvedImage]) throws {
+                         ancestors: Set<Digest>, into images: inout [ResolvedImage]) throws {
         // Attestation manifests (BuildKit provenance/SBOM) describe an image; they are not one.
         if descriptor.annotations?["vnd.docker.reference.type"] == "attestation-manifest" { return }
         guard depth <= Self.maximumIndexDepth else {
             throw ImageError("\(store.what): image indexes nest deeper than \(Self.maximumIndexDepth) levels at \(descriptor.digest)")
         }
-        guard visited.insert(descriptor.digest).inserted else {
+        guard !ancestors.contains(descriptor.digest) else {
             throw ImageError("\(store.what): image index \(descriptor.digest) refers to itself")
         }
         let bytes = try store.readVerified(blobName(descriptor.digest), digest: descriptor.digest, size: descriptor.size)
@@ -55,7 +66,7 @@ struct OCILayoutSource: ImageSource {
         if isIndex {
             let index = try decode(ImageIndex.self, from: bytes, what: "image index \(descriptor.digest)")
             for child in index.manifests {
-                try collect(child, names: names, depth: depth + 1, visited: &visited, into: &images)
+                try collect(child, names: names, depth: depth + 1, ancestors: ancestors.union([descriptor.digest]), into: &images)
             }
             return
         }

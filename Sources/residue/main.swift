@@ -176,7 +176,7 @@ do {
     if code == .success || code.rawValue == 1 {
         Residue.exit(withError: error)
     }
-    FileHandle.standardError.write(Data("residue: \(Residue.message(for: error))\n".utf8))
-    FileHandle.standardError.write(Data("Usage: see `residue --help`\n".utf8))
+    let message = Residue.message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+    FileHandle.standardError.write(Data("residue: \(message) (see `residue --help`)\n".utf8))
     exit(2)
 }
