@@ -38,9 +38,12 @@ struct Remediation {
         return id.isEmpty ? "secret" : id
     }
 
-    /// The first RUN at or after `index` that saw build argument `name` (the step that needs it).
+    /// The RUN that needs build argument `name`: the first at or after `index` whose command
+    /// reads `$NAME` (the classic builder records every build argument on every later RUN,
+    /// used or not), else the first that saw it.
     func consumingRun(of name: String, from index: Int) -> Instruction? {
-        history.instructions[index...].first { $0.keyword == "RUN" && $0.buildArgs.contains { $0.name == name } }
+        let saw = history.instructions[index...].filter { $0.keyword == "RUN" && $0.buildArgs.contains { $0.name == name } }
+        return saw.first { $0.arguments.contains("$\(name)") || $0.arguments.contains("${\(name)") } ?? saw.first
     }
 
     func forBuildArg(name: String, from index: Int) -> String {
@@ -50,7 +53,7 @@ struct Remediation {
         Build argument \(name) is written into the image history (every RUN after `ARG \(name)` records its value; `docker history --no-trunc` shows it). Pass it as a build secret instead, which is mounted only for that step and never stored:
           RUN --mount=type=secret,id=\(id),env=\(name) \(command)
         or, for builders without `env=` (buildah, BuildKit < 0.13):
-          RUN --mount=type=secret,id=\(id) \(name)="$(cat /run/secrets/\(id))" \(command)
+          RUN --mount=type=secret,id=\(id) export \(name)="$(cat /run/secrets/\(id))" && \(command)
         Remove `ARG \(name)` and build with:
           docker build --secret id=\(id),env=\(name) .
         """

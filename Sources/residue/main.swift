@@ -31,11 +31,13 @@ struct Scan: ParsableCommand {
         abstract: "Scan an image for leaked secrets.",
         discussion: """
         IMAGE uses the transport syntax of skopeo and podman:
-          docker-archive:PATH[:NAME:TAG|:@N]   `docker save` output (legacy and Docker 25+)
-          oci:DIR[:REF]                        an OCI image layout directory
-          oci-archive:PATH[:REF]               an OCI layout as one tar
-          PATH                                 a file or directory; the format is sniffed
-        All platforms of a multi-platform image are scanned unless --platform is given.
+          docker-archive:PATH[:NAME:TAG|:@N]  `docker save` output
+          oci:DIR[:REF]                       an OCI image layout directory
+          oci-archive:PATH[:REF]              an OCI layout as one tar
+          PATH                                a file or folder (format sniffed)
+        Every platform of a multi-platform image is scanned unless --platform
+        is given. Exit codes: 0 nothing at or above --fail-on, 1 findings,
+        2 the image could not be scanned.
         """
     )
 
