@@ -41,8 +41,11 @@ public final class RuleSet: @unchecked Sendable {
     /// keyword id → rule indices that listed it.
     let rulesForKeyword: [[Int]]
 
+    private let byID: [String: CompiledRule]
+
     public init(_ rules: [Rule]) throws {
         self.rules = try rules.map(CompiledRule.init)
+        byID = Dictionary(self.rules.map { ($0.rule.id, $0) }, uniquingKeysWith: { first, _ in first })
         var keywordIDs: [String: Int] = [:]
         var keywords: [String] = []
         var rulesForKeyword: [[Int]] = []
@@ -65,7 +68,7 @@ public final class RuleSet: @unchecked Sendable {
         try RuleSet(RuleLoader.load(extraFiles: extraFiles))
     }
 
-    public func rule(id: String) -> CompiledRule? { rules.first { $0.rule.id == id } }
+    public func rule(id: String) -> CompiledRule? { byID[id] }
 
     /// A stable identity of the rule set (for caches and reports).
     public var version: String {

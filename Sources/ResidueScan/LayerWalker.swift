@@ -5,33 +5,70 @@ import ResidueRules
 
 /// What one layer does to the filesystem: the paths it writes and the paths it deletes.
 /// File status (present / deleted / overwritten) is decided from these once every layer is read.
-struct LayerChanges: Sendable {
-    var written = Set<String>()
+public struct LayerChanges: Sendable {
+    public var written = Set<String>()
     /// Paths removed by `.wh.NAME` entries.
-    var whiteouts = Set<String>()
+    public var whiteouts = Set<String>()
     /// Directories emptied by `.wh..wh..opq` (their earlier contents are hidden).
-    var opaqueDirectories = Set<String>()
+    public var opaqueDirectories = Set<String>()
+
+    public init(written: Set<String> = [], whiteouts: Set<String> = [], opaqueDirectories: Set<String> = []) {
+        self.written = written
+        self.whiteouts = whiteouts
+        self.opaqueDirectories = opaqueDirectories
+    }
 }
 
-/// Everything learned from one layer.
-struct LayerResult: Sendable {
-    let digest: Digest
-    var changes = LayerChanges()
-    var hits: [LayerFileHit] = []
-    var filesScanned = 0
-    var bytesScanned: Int64 = 0
-    var skipped: [Skipped] = []
-    var compression = "none"
+/// Everything learned from one layer. A layer's result depends only on its digest and the
+/// rule set, so it can be reused across images (see `LayerResultStore`).
+public struct LayerResult: Sendable {
+    public let digest: Digest
+    public var changes = LayerChanges()
+    public var hits: [LayerFileHit] = []
+    public var filesScanned = 0
+    public var bytesScanned: Int64 = 0
+    public var skipped: [Skipped] = []
+    public var compression = "none"
+
+    public init(digest: Digest) { self.digest = digest }
 }
 
 /// A secret in a file of a layer; `containerPath` is the file in the layer (the outer archive
 /// for a nested hit) whose status later decides present/deleted/overwritten.
-struct LayerFileHit: Sendable {
-    let ruleIndex: Int
-    let secret: String
-    let path: String
-    let containerPath: String
-    let line: Int?
+public struct LayerFileHit: Sendable {
+    /// The rule's id (not its index: a stored result must survive a different rule order).
+    public let ruleId: String
+    public let secret: String
+    public let path: String
+    public let containerPath: String
+    public let line: Int?
+
+    public init(ruleId: String, secret: String, path: String, containerPath: String, line: Int?) {
+        self.ruleId = ruleId
+        self.secret = secret
+        self.path = path
+        self.containerPath = containerPath
+        self.line = line
+    }
+}
+
+/// Layer results already computed, by layer digest: a base layer shared by many images is
+/// read once. Implementations must be safe to call from several threads.
+public protocol LayerResultStore: AnyObject, Sendable {
+    func result(for digest: Digest) -> LayerResult?
+    func store(_ result: LayerResult)
+}
+
+/// Keeps results for the life of the process (an audit of many images sharing base layers).
+public final class InMemoryLayerStore: LayerResultStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Digest: LayerResult] = [:]
+
+    public init() {}
+
+    public func result(for digest: Digest) -> LayerResult? { lock.withLock { results[digest] } }
+
+    public func store(_ result: LayerResult) { lock.withLock { results[result.digest] = result } }
 }
 
 /// Streams one layer through libarchive: records its whiteouts and writes, scans every regular
@@ -65,7 +102,8 @@ struct LayerWalker {
                 var fileHits: [FileHit] = []
                 try scanner.scan(LayerStreamSource(reader), path: path, depth: 0, layerDigest: layer.digest.description, hits: &fileHits)
                 result.hits += fileHits.map {
-                    LayerFileHit(ruleIndex: $0.ruleIndex, secret: $0.secret, path: $0.path, containerPath: path, line: $0.line)
+                    LayerFileHit(ruleId: ruleSet.rules[$0.ruleIndex].rule.id, secret: $0.secret, path: $0.path,
+                                 containerPath: path, line: $0.line)
                 }
             }
             result.compression = reader.compression

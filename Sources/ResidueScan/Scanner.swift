@@ -10,6 +10,8 @@ public struct ScanOptions: Sendable {
     public var limits = ScanLimits()
     /// Layers scanned at once (default: one per core).
     public var parallelism = ProcessInfo.processInfo.activeProcessorCount
+    /// Where results of layers already walked are found and kept (nil: walk every layer).
+    public var layerStore: LayerResultStore?
 
     public init() {}
 }
@@ -59,7 +61,7 @@ public struct Scanner {
             let resolver = StatusResolver(layers: layerResults.map(\.changes))
             for (layerIndex, result) in layerResults.enumerated() {
                 for hit in result.hits {
-                    let rule = ruleSet.rules[hit.ruleIndex].rule
+                    guard let rule = ruleSet.rule(id: hit.ruleId)?.rule else { continue }
                     var location = Location(kind: .layerFile)
                     location.platform = image.platform?.description
                     location.layerIndex = layerIndex
@@ -105,19 +107,29 @@ public struct Scanner {
     }
 
     /// Walks layers on `parallelism` threads; the first error fails the scan (no partial result).
+    /// Layers the store already knows are not read again.
     func walkInParallel(_ layers: [LayerBlob]) throws -> [LayerResult] {
         let walker = LayerWalker(ruleSet: ruleSet, limits: options.limits)
+        let store = options.layerStore
         let collector = ResultCollector(count: layers.count)
-        let workers = max(1, min(options.parallelism, layers.count))
+        var unknown: [Int] = []
+        for (index, layer) in layers.enumerated() {
+            if let known = store?.result(for: layer.digest) { collector.store(known, at: index) } else { unknown.append(index) }
+        }
+        let pending = unknown
+        let workers = max(1, min(options.parallelism, pending.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var index = worker
-            while index < layers.count, !collector.failed {
+            var position = worker
+            while position < pending.count, !collector.failed {
+                let index = pending[position]
                 do {
-                    collector.store(try walker.walk(layers[index]), at: index)
+                    let result = try walker.walk(layers[index])
+                    store?.store(result)
+                    collector.store(result, at: index)
                 } catch {
                     collector.fail(error)
                 }
-                index += workers
+                position += workers
             }
         }
         return try collector.results()
