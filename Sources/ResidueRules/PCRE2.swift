@@ -7,11 +7,12 @@ public final class CompiledRegex: @unchecked Sendable {
     public let pattern: String
     public let captureCount: Int
 
-    public init(_ pattern: String, caseInsensitive: Bool = false, origin: String) throws {
+    public init(_ pattern: String, caseInsensitive: Bool = false, anchored: Bool = false, origin: String) throws {
         var errorCode: Int32 = 0
         var errorOffset = 0
         var options: UInt32 = 0
         if caseInsensitive { options |= PCRE2_CASELESS }
+        if anchored { options |= PCRE2_ANCHORED }
         let compiled = pattern.withCString { text in
             text.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) {
                 pcre2_compile_8($0, pattern.utf8.count, options, &errorCode, &errorOffset, nil)
@@ -58,9 +59,11 @@ public final class MatchState {
 
     /// The first match at or after `start`: the ranges of group 0…captureCount (nil for an
     /// unset group), or nil when there is none (or the match limit was hit).
-    func firstMatch(_ regex: CompiledRegex, in bytes: UnsafeRawBufferPointer, from start: Int) -> [Range<Int>?]? {
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), start <= bytes.count else { return nil }
-        let result = pcre2_match_8(regex.code, base, bytes.count, start, 0, matchData, context)
+    /// `length` cuts the subject short (the bytes before `start` stay visible to lookbehinds).
+    func firstMatch(_ regex: CompiledRegex, in bytes: UnsafeRawBufferPointer, length: Int? = nil, from start: Int) -> [Range<Int>?]? {
+        let length = min(length ?? bytes.count, bytes.count)
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), start <= length else { return nil }
+        let result = pcre2_match_8(regex.code, base, length, start, 0, matchData, context)
         guard result > 0 else { return nil }
         let vector = pcre2_get_ovector_pointer_8(matchData)!
         var groups: [Range<Int>?] = []

@@ -16,6 +16,10 @@ public struct Rule: Sendable, Decodable {
     public var binary: Bool?
     public var generic: Bool?
     public var validate: String?
+    /// The match starts at most this many bytes before (the start of) one of the keywords it
+    /// contains (0: it starts with the keyword). Lets the scan try an anchored match at each
+    /// keyword instead of searching around it; the rule tests check it on every example.
+    public var keywordLead: Int?
     public var examples: [String]?
     public var counterExamples: [String]?
 

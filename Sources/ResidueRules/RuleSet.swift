@@ -4,15 +4,22 @@ import Foundation
 public final class CompiledRule: @unchecked Sendable {
     public let rule: Rule
     let regex: CompiledRegex
+    /// The same regex, anchored at the start offset: for rules that say where their match
+    /// starts relative to their keyword (`keywordLead`).
+    let anchored: CompiledRegex?
     let secretGroup: Int
     let pathFilters: [CompiledRegex]
     let allowPatterns: [CompiledRegex]
     let validator: ((String) -> Bool)?
+    /// How far around a keyword's end a match of this rule can reach (see `Matcher`).
+    let reach: (back: Int, forward: Int)
 
     init(_ rule: Rule) throws {
         self.rule = rule
         let origin = "rule \(rule.id)"
         regex = try CompiledRegex(rule.regex, caseInsensitive: rule.caseInsensitive ?? false, origin: origin)
+        anchored = rule.keywordLead == nil ? nil
+            : try CompiledRegex(rule.regex, caseInsensitive: rule.caseInsensitive ?? false, anchored: true, origin: origin)
         secretGroup = rule.secretGroup ?? (regex.captureCount > 0 ? 1 : 0)
         guard secretGroup <= regex.captureCount else {
             throw RuleError("\(origin): secretGroup \(secretGroup) but the regex has \(regex.captureCount) groups")
@@ -20,6 +27,9 @@ public final class CompiledRule: @unchecked Sendable {
         pathFilters = try (rule.paths ?? []).map { try CompiledRegex($0, origin: "\(origin) paths") }
         allowPatterns = try (rule.allow ?? []).map { try CompiledRegex($0, origin: "\(origin) allow") }
         validator = rule.validate.flatMap(Validators.named)
+        let longest = RegexLength.maxLength(rule.regex)
+        reach = (back: min(longest ?? Matcher.maxBackReach, Matcher.maxBackReach),
+                 forward: min(longest ?? Matcher.maxForwardReach, Matcher.maxForwardReach) + Matcher.slack)
     }
 }
 
@@ -33,35 +43,23 @@ public struct RuleMatch: Sendable, Equatable {
     public let secret: String
 }
 
-/// All rules, compiled, with the keyword automaton over all their keywords. Immutable and
+/// All rules, compiled, with the keyword automata over all their keywords. Immutable and
 /// shared by every thread.
 public final class RuleSet: @unchecked Sendable {
     public let rules: [CompiledRule]
-    let automaton: KeywordAutomaton
-    /// keyword id → rule indices that listed it.
-    let rulesForKeyword: [[Int]]
+    /// Every rule's keywords (text, config values, history lines).
+    let text: KeywordIndex
+    /// Only the keywords of the rules that search binary files (key blocks): fewer states,
+    /// fewer hits in the bytes of executables and libraries.
+    let binary: KeywordIndex
 
     private let byID: [String: CompiledRule]
 
     public init(_ rules: [Rule]) throws {
         self.rules = try rules.map(CompiledRule.init)
         byID = Dictionary(self.rules.map { ($0.rule.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var keywordIDs: [String: Int] = [:]
-        var keywords: [String] = []
-        var rulesForKeyword: [[Int]] = []
-        for (ruleIndex, rule) in rules.enumerated() {
-            for keyword in Set(rule.keywords.map { $0.lowercased() }) {
-                if let id = keywordIDs[keyword] {
-                    rulesForKeyword[id].append(ruleIndex)
-                } else {
-                    keywordIDs[keyword] = keywords.count
-                    keywords.append(keyword)
-                    rulesForKeyword.append([ruleIndex])
-                }
-            }
-        }
-        automaton = KeywordAutomaton(keywords: keywords)
-        self.rulesForKeyword = rulesForKeyword
+        text = KeywordIndex(rules: rules, including: { _ in true })
+        binary = KeywordIndex(rules: rules, including: { $0.searchesBinaries })
     }
 
     public static func defaults(extraFiles: [String] = []) throws -> RuleSet {
@@ -78,63 +76,258 @@ public final class RuleSet: @unchecked Sendable {
     }
 }
 
+/// One keyword automaton and, for each of its accepting states, the rules whose keywords end
+/// there.
+struct KeywordIndex: Sendable {
+    let automaton: KeywordAutomaton
+    /// accepting state → rule indices (each once).
+    let rulesForState: [[Int32]]
+    /// accepting state → the shortest and longest keyword that ends there.
+    let keywordLengths: [(shortest: Int, longest: Int)]
+
+    init(rules: [Rule], including: (Rule) -> Bool) {
+        var keywordIDs: [String: Int] = [:]
+        var keywords: [String] = []
+        var rulesForKeyword: [[Int32]] = []
+        for (ruleIndex, rule) in rules.enumerated() where including(rule) {
+            for keyword in Set(rule.keywords.map { $0.lowercased() }) {
+                if let id = keywordIDs[keyword] {
+                    rulesForKeyword[id].append(Int32(ruleIndex))
+                } else {
+                    keywordIDs[keyword] = keywords.count
+                    keywords.append(keyword)
+                    rulesForKeyword.append([Int32(ruleIndex)])
+                }
+            }
+        }
+        let automaton = KeywordAutomaton(keywords: keywords)
+        self.automaton = automaton
+        var rulesForState: [[Int32]] = []
+        var keywordLengths: [(shortest: Int, longest: Int)] = []
+        var state: Int32 = 0
+        while true {
+            // Accepting states are numbered 0..<n in the automaton's outputs.
+            guard let ids = automaton.keywordsIfAccepting(state) else { break }
+            rulesForState.append(Array(Set(ids.flatMap { rulesForKeyword[Int($0)] })).sorted())
+            let lengths = ids.map { automaton.keywordLengths[Int($0)] }
+            keywordLengths.append((lengths.min() ?? 0, lengths.max() ?? 0))
+            state += 1
+        }
+        self.rulesForState = rulesForState
+        self.keywordLengths = keywordLengths
+    }
+}
+
 /// Scans buffers with a rule set. Holds per-thread PCRE2 state: make one per thread.
+///
+/// One pass of the keyword automaton finds where every rule's keywords end; each triggered
+/// rule's regex then runs only near those places, never over the whole buffer:
+/// - a rule with `keywordLead = N` (its match starts at most N bytes before its keyword) tries
+///   an anchored match at each of those N + 1 positions;
+/// - any other rule searches windows `[end − reach, end + reach + slack)` around each keyword
+///   end, merged when they overlap, where `reach` is the longest match its regex can produce
+///   (`RegexLength`, capped for unbounded patterns).
+/// A match always contains one of its rule's keywords (the rule tests check each example
+/// both ways), so it is found by both: the result is the one a search over the whole buffer
+/// gives, leftmost first, without overlaps.
 public final class Matcher {
     public let ruleSet: RuleSet
     let state = MatchState()
-    private var keywordHits: [Bool]
-    private var ruleHits: [Bool]
+    private let hits = KeywordHits()
+    /// Per rule, for the current buffer (reused): where to look — merged windows, or for
+    /// anchored rules, merged ranges of start positions to try.
+    private var spans: [[Range<Int>]]
+    private var touched: [Int] = []
+    /// Per rule: 1 eligible, 0 not decided yet for this buffer, -1 excluded (binary, path).
+    private var eligible: [Int8]
+
+    /// How far before a keyword's end a match may start, at most (unbounded patterns).
+    static let maxBackReach = 4096
+    /// How far after a keyword's end a match may end, at most (unbounded patterns; a secret is
+    /// never longer than a window's overlap anyway).
+    static let maxForwardReach = 64 << 10
+    /// Room for lookaheads past the longest match; a match that ends this close to a cut
+    /// window is searched again over the whole buffer.
+    static let slack = 256
 
     public init(_ ruleSet: RuleSet) {
         self.ruleSet = ruleSet
-        keywordHits = [Bool](repeating: false, count: ruleSet.automaton.keywordCount)
-        ruleHits = [Bool](repeating: false, count: ruleSet.rules.count)
+        spans = Array(repeating: [], count: ruleSet.rules.count)
+        eligible = Array(repeating: 0, count: ruleSet.rules.count)
     }
 
     /// Finds the secrets in `bytes`. `path` selects the rules restricted to file kinds (nil: a
     /// config value or history line, where path-restricted rules do not apply); `binary` limits
     /// the search to the rules that look for keys in binary formats.
     public func scan(_ bytes: UnsafeRawBufferPointer, path: String?, binary: Bool = false) -> [RuleMatch] {
-        for index in keywordHits.indices { keywordHits[index] = false }
-        ruleSet.automaton.scan(bytes, found: &keywordHits)
-        for index in ruleHits.indices { ruleHits[index] = false }
-        var any = false
-        for (keyword, hit) in keywordHits.enumerated() where hit {
-            for rule in ruleSet.rulesForKeyword[keyword] { ruleHits[rule] = true; any = true }
-        }
-        guard any else { return [] }
-        var matches: [RuleMatch] = []
-        for (index, hit) in ruleHits.enumerated() where hit {
-            let compiled = ruleSet.rules[index]
-            if binary && !compiled.rule.searchesBinaries { continue }
-            if !compiled.pathFilters.isEmpty {
-                guard let path, compiled.pathFilters.contains(where: { state.matches($0, path) }) else { continue }
+        let index = binary ? ruleSet.binary : ruleSet.text
+        index.automaton.scan(bytes, into: hits)
+        if hits.count == 0 && !hits.overflowed { return [] }
+        for rule in touched { spans[rule].removeAll(keepingCapacity: true); eligible[rule] = 0 }
+        touched.removeAll(keepingCapacity: true)
+
+        if hits.overflowed {
+            // Too many hits to list: every rule whose keyword occurs searches the whole buffer.
+            var found = [Bool](repeating: false, count: index.automaton.keywordCount)
+            index.automaton.scan(bytes, found: &found)
+            for (state, rules) in index.rulesForState.enumerated() {
+                guard index.automaton.keywordsIfAccepting(Int32(state))!.contains(where: { found[Int($0)] }) else { continue }
+                for rule in rules { _ = isEligible(Int(rule), path: path, binary: binary) }
             }
-            matches += run(compiled, index: index, in: bytes)
+            var matches: [RuleMatch] = []
+            touched.sort()
+            for rule in touched where eligible[rule] > 0 {
+                _ = search(ruleSet.rules[rule], index: rule, in: bytes, window: 0..<bytes.count, into: &matches)
+            }
+            return Self.preferSpecific(matches, rules: ruleSet.rules)
+        }
+        hits.forEach { end, state in
+            for rule in index.rulesForState[Int(state)] where isEligible(Int(rule), path: path, binary: binary) {
+                add(Int(rule), end: end, state: state, index: index, count: bytes.count)
+            }
+        }
+        touched.sort()
+        var matches: [RuleMatch] = []
+        for rule in touched where eligible[rule] > 0 {
+            confirm(rule, spans: spans[rule], in: bytes, into: &matches)
         }
         return Self.preferSpecific(matches, rules: ruleSet.rules)
     }
 
-    /// Runs one rule over the whole buffer, ignoring its keywords and paths (rule tests).
-    public func run(ruleAt index: Int, on bytes: UnsafeRawBufferPointer) -> [RuleMatch] {
-        run(ruleSet.rules[index], index: index, in: bytes)
+    @inline(__always)
+    private func isEligible(_ rule: Int, path: String?, binary: Bool) -> Bool {
+        if eligible[rule] == 0 {
+            touched.append(rule)
+            let compiled = ruleSet.rules[rule]
+            var ok = !(binary && !compiled.rule.searchesBinaries)
+            if ok, !compiled.pathFilters.isEmpty {
+                ok = path.map { path in compiled.pathFilters.contains { state.matches($0, path) } } ?? false
+            }
+            eligible[rule] = ok ? 1 : -1
+        }
+        return eligible[rule] > 0
     }
 
-    private func run(_ compiled: CompiledRule, index: Int, in bytes: UnsafeRawBufferPointer) -> [RuleMatch] {
-        var results: [RuleMatch] = []
-        var start = 0
-        while start <= bytes.count, let groups = state.firstMatch(compiled.regex, in: bytes, from: start) {
-            guard let whole = groups[0] else { break }
-            start = whole.upperBound > whole.lowerBound ? whole.upperBound : whole.upperBound + 1
-            guard let secretRange = groups[compiled.secretGroup], !secretRange.isEmpty else { continue }
-            let secretBytes = UnsafeRawBufferPointer(rebasing: bytes[secretRange])
-            if let minimum = compiled.rule.entropy, SecretValues.entropy(secretBytes) < minimum { continue }
-            let secret = String(decoding: secretBytes, as: UTF8.self)
-            if compiled.allowPatterns.contains(where: { state.matches($0, secret) }) { continue }
-            if let validator = compiled.validator, !validator(secret) { continue }
-            results.append(RuleMatch(ruleIndex: index, secretRange: secretRange, matchRange: whole, secret: secret))
+    /// The span a keyword hit (ending at `end`, in accepting `state`) asks `rule` to look at.
+    @inline(__always)
+    private func add(_ rule: Int, end: Int, state: Int32, index: KeywordIndex, count: Int) {
+        let compiled = ruleSet.rules[rule]
+        let after = end + 1
+        let span: Range<Int>
+        var gap = 256
+        if let lead = compiled.rule.keywordLead, compiled.anchored != nil {
+            let lengths = index.keywordLengths[Int(state)]
+            span = max(0, after - lengths.longest - lead)..<(after - lengths.shortest + 1)
+            gap = 0
+        } else {
+            span = max(0, after - compiled.reach.back)..<min(count, after + compiled.reach.forward)
         }
+        Self.merge(span, into: &spans[rule], gap: gap)
+    }
+
+    @inline(__always)
+    static func merge(_ span: Range<Int>, into list: inout [Range<Int>], gap: Int) {
+        if let last = list.last, span.lowerBound <= last.upperBound + gap {
+            if span.upperBound > last.upperBound || span.lowerBound < last.lowerBound {
+                list[list.count - 1] = min(last.lowerBound, span.lowerBound)..<max(last.upperBound, span.upperBound)
+            }
+        } else {
+            list.append(span)
+        }
+    }
+
+    /// Runs one rule over its spans, leftmost match first, no overlaps.
+    private func confirm(_ rule: Int, spans: [Range<Int>], in bytes: UnsafeRawBufferPointer, into matches: inout [RuleMatch]) {
+        let compiled = ruleSet.rules[rule]
+        var cursor = 0
+        if let anchored = compiled.anchored {
+            var spans = spans
+            if zip(spans, spans.dropFirst()).contains(where: { $0.lowerBound > $1.lowerBound }) {
+                var sorted: [Range<Int>] = []
+                for span in spans.sorted(by: { $0.lowerBound < $1.lowerBound }) { Self.merge(span, into: &sorted, gap: 0) }
+                spans = sorted
+            }
+            for span in spans {
+                var position = max(span.lowerBound, cursor)
+                while position < span.upperBound, position <= bytes.count {
+                    if let groups = state.firstMatch(anchored, in: bytes, from: position) {
+                        cursor = accept(compiled, index: rule, groups, in: bytes, into: &matches)
+                        position = max(position + 1, cursor)
+                    } else {
+                        position += 1
+                    }
+                }
+            }
+            return
+        }
+        for window in spans where window.upperBound > cursor {
+            cursor = search(compiled, index: rule, in: bytes, window: max(cursor, window.lowerBound)..<window.upperBound,
+                            into: &matches)
+        }
+    }
+
+    /// Runs one rule over the whole buffer, ignoring its keywords and paths (rule tests).
+    public func run(ruleAt index: Int, on bytes: UnsafeRawBufferPointer) -> [RuleMatch] {
+        var results: [RuleMatch] = []
+        _ = search(ruleSet.rules[index], index: index, in: bytes, window: 0..<bytes.count, into: &results)
         return results
+    }
+
+    /// Runs one rule only near its keywords, as `scan` does, ignoring its paths (rule tests:
+    /// the result must equal `run(ruleAt:on:)`).
+    public func runAroundKeywords(ruleAt rule: Int, on bytes: UnsafeRawBufferPointer) -> [RuleMatch] {
+        let index = ruleSet.text
+        index.automaton.scan(bytes, into: hits)
+        for other in touched { spans[other].removeAll(keepingCapacity: true); eligible[other] = 0 }
+        touched.removeAll(keepingCapacity: true)
+        var results: [RuleMatch] = []
+        if hits.overflowed { return run(ruleAt: rule, on: bytes) }
+        hits.forEach { end, state in
+            guard index.rulesForState[Int(state)].contains(Int32(rule)) else { return }
+            add(rule, end: end, state: state, index: index, count: bytes.count)
+        }
+        confirm(rule, spans: spans[rule], in: bytes, into: &results)
+        spans[rule].removeAll(keepingCapacity: true)
+        return results
+    }
+
+    /// Finds the rule's matches that start in `window` (the subject is cut at the window's end,
+    /// and searched again whole when a match comes too close to that cut). Returns where the
+    /// next search may start.
+    private func search(_ compiled: CompiledRule, index: Int, in bytes: UnsafeRawBufferPointer, window: Range<Int>,
+                        into results: inout [RuleMatch]) -> Int {
+        let end = window.upperBound
+        let truncated = end < bytes.count
+        var start = window.lowerBound
+        while start <= end, start <= bytes.count {
+            guard var groups = state.firstMatch(compiled.regex, in: bytes, length: end, from: start) else {
+                return truncated ? max(start, end - compiled.reach.forward) : bytes.count + 1
+            }
+            if truncated, let whole = groups[0], whole.upperBound + Self.slack > end {
+                guard let again = state.firstMatch(compiled.regex, in: bytes, length: bytes.count, from: start) else {
+                    return bytes.count + 1
+                }
+                groups = again
+            }
+            start = accept(compiled, index: index, groups, in: bytes, into: &results)
+        }
+        return start
+    }
+
+    /// Records a regex match if its secret passes the rule's checks; returns where the next
+    /// search starts (after the match).
+    private func accept(_ compiled: CompiledRule, index: Int, _ groups: [Range<Int>?], in bytes: UnsafeRawBufferPointer,
+                        into results: inout [RuleMatch]) -> Int {
+        guard let whole = groups[0] else { return bytes.count + 1 }
+        let next = whole.upperBound > whole.lowerBound ? whole.upperBound : whole.upperBound + 1
+        guard let secretRange = groups[compiled.secretGroup], !secretRange.isEmpty else { return next }
+        let secretBytes = UnsafeRawBufferPointer(rebasing: bytes[secretRange])
+        if let minimum = compiled.rule.entropy, SecretValues.entropy(secretBytes) < minimum { return next }
+        let secret = String(decoding: secretBytes, as: UTF8.self)
+        if compiled.allowPatterns.contains(where: { state.matches($0, secret) }) { return next }
+        if let validator = compiled.validator, !validator(secret) { return next }
+        results.append(RuleMatch(ruleIndex: index, secretRange: secretRange, matchRange: whole, secret: secret))
+        return next
     }
 
     /// Where a specific rule and a generic one found overlapping secrets, the specific one wins.
@@ -155,3 +348,4 @@ extension Matcher {
         return bytes.withUnsafeMutableBytes { scan(UnsafeRawBufferPointer($0), path: path) }
     }
 }
+

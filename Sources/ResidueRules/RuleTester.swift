@@ -3,10 +3,12 @@ public struct RuleTestFailure: Sendable, CustomStringConvertible {
     public let ruleId: String
     public let sample: String
     public let expectedMatch: Bool
+    public var note: String? = nil
 
     public var description: String {
         let shown = sample.count > 80 ? String(sample.prefix(77)) + "..." : sample
-        return "\(ruleId): \(expectedMatch ? "example did not match" : "counter-example matched"): \(shown.debugDescription)"
+        let what = note ?? (expectedMatch ? "example did not match" : "counter-example matched")
+        return "\(ruleId): \(what): \(shown.debugDescription)"
     }
 }
 
@@ -25,6 +27,21 @@ public enum RuleTester {
                 let keywordPresent = rule.keywords.contains { lower.contains($0.lowercased()) }
                 if hits.isEmpty || !keywordPresent {
                     failures.append(RuleTestFailure(ruleId: rule.id, sample: example, expectedMatch: true))
+                    continue
+                }
+                // The scan runs a regex only around keyword hits: the example must give the same
+                // matches that way, alone and amid other text (a match must contain a keyword).
+                for padding in [0, 70_000] {
+                    let filler = Array(repeating: UInt8(ascii: "x"), count: padding) + [0x0A]
+                    var padded = padding == 0 ? Array(example.utf8) : filler + Array(example.utf8) + [0x0A] + filler
+                    let shift = padding == 0 ? 0 : filler.count
+                    let around = padded.withUnsafeMutableBytes { matcher.runAroundKeywords(ruleAt: index, on: UnsafeRawBufferPointer($0)) }
+                    if around.map({ $0.secretRange.lowerBound - shift }) != hits.map(\.secretRange.lowerBound)
+                        || around.map(\.secret) != hits.map(\.secret) {
+                        failures.append(RuleTestFailure(ruleId: rule.id, sample: example, expectedMatch: true,
+                                                        note: "not found the same way around its keywords"))
+                        break
+                    }
                 }
             }
             for counter in rule.counterExamples ?? [] {

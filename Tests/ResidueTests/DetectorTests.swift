@@ -1,0 +1,116 @@
+@testable import ResidueRules
+import XCTest
+
+/// The fast paths of the detector must give the answers of the slow ones: the laned, byte-class
+/// automaton those of a naive search, the keyword-window and anchored regex runs those of a
+/// search over the whole buffer.
+final class DetectorTests: XCTestCase {
+    /// Every end offset of every keyword, by brute force (ASCII case folded).
+    func naiveHits(_ keywords: [String], _ text: [UInt8]) -> [(Int, Int)] {
+        let lowered = text.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        var result: [(Int, Int)] = []
+        for end in 0..<lowered.count {
+            for (id, keyword) in keywords.enumerated() {
+                let bytes = Array(keyword.utf8)
+                if end + 1 >= bytes.count, Array(lowered[(end + 1 - bytes.count)...end]) == bytes { result.append((end, id)) }
+            }
+        }
+        return result
+    }
+
+    func automatonHits(_ automaton: KeywordAutomaton, _ text: [UInt8]) -> [(Int, Int)] {
+        let hits = KeywordHits()
+        text.withUnsafeBytes { automaton.scan($0, into: hits) }
+        XCTAssertFalse(hits.overflowed)
+        var result: [(Int, Int)] = []
+        hits.forEach { end, state in
+            for id in automaton.keywordsIfAccepting(state)!.sorted() { result.append((end, Int(id))) }
+        }
+        return result
+    }
+
+    func testLanesFindEveryHitOnceEvenAcrossLaneBoundaries() {
+        let keywords = ["password", "pass", "://", "ghp_", "-----begin"]
+        let automaton = KeywordAutomaton(keywords: keywords)
+        // Large enough for four lanes; keywords planted everywhere, including at each quarter.
+        var generator = SystemRandomNumberGenerator()
+        var text = (0..<70_000).map { _ in UInt8.random(in: 32...126, using: &generator) }
+        let plants = ["PassWord", "://", "GHP_", "-----BEGIN", "pass"]
+        for quarter in 1...3 {
+            let boundary = text.count * quarter / 4
+            for (offset, plant) in plants.enumerated() {
+                let at = boundary - 3 + offset * 11
+                text.replaceSubrange(at..<(at + plant.utf8.count), with: Array(plant.utf8))
+            }
+        }
+        let expected = naiveHits(keywords, text).sorted { $0 < $1 }
+        let got = automatonHits(automaton, text).sorted { $0 < $1 }
+        XCTAssertEqual(got.map(\.0), expected.map(\.0))
+        XCTAssertEqual(got.map(\.1), expected.map(\.1))
+    }
+
+    func testSmallBuffersAndNoKeywords() {
+        let automaton = KeywordAutomaton(keywords: ["abc"])
+        XCTAssertEqual(automatonHits(automaton, Array("xxABCabc".utf8)).map(\.0), [4, 7])
+        XCTAssertTrue(automatonHits(automaton, []).isEmpty)
+        XCTAssertTrue(automatonHits(KeywordAutomaton(keywords: []), Array("abc".utf8)).isEmpty)
+    }
+
+    func testRegexLengths() {
+        XCTAssertEqual(RegexLength.maxLength("(ghp_[A-Za-z0-9]{36})"), 40)
+        XCTAssertEqual(RegexLength.maxLength("(?<![A-Z])a(?:bc|d)?e{2,5}"), 8)
+        XCTAssertEqual(RegexLength.maxLength("x\\s+y"), nil)
+        XCTAssertEqual(RegexLength.maxLength("[]a]{3}(?=zzzz)"), 3)
+        XCTAssertEqual(RegexLength.maxLength("(?i)a{2,}"), nil)
+        XCTAssertEqual(RegexLength.maxLength("(a)\\1"), nil)
+        XCTAssertEqual(RegexLength.maxLength("a{,3}"), 5) // a literal brace in PCRE2 10.42
+    }
+
+    /// A wrong `keywordLead` (the match starts earlier than it says) fails the rule tests.
+    func testWrongKeywordLeadIsCaught() throws {
+        let text = """
+        [[rules]]
+        id = "lead"
+        title = "Lead"
+        severity = "low"
+        regex = '''(abc_tok[0-9]{4})'''
+        keywords = ["tok"]
+        keywordLead = 0
+        examples = ['''abc_tok1234''']
+        counterExamples = ['''abc_tok12''']
+        """
+        let failures = RuleTester.run(try RuleSet(RuleLoader.parse(text, origin: "test")))
+        XCTAssertEqual(failures.count, 1)
+        XCTAssertEqual(failures.first?.note, "not found the same way around its keywords")
+        let fixed = text.replacingOccurrences(of: "keywordLead = 0", with: "keywordLead = 4")
+        XCTAssertEqual(RuleTester.run(try RuleSet(RuleLoader.parse(fixed, origin: "test"))).count, 0)
+    }
+
+    /// Over real-looking text with many keyword hits, the scan finds what whole-buffer runs find.
+    func testScanEqualsWholeBufferSearch() throws {
+        let ruleSet = try RuleSet.defaults()
+        let matcher = Matcher(ruleSet)
+        var text = ""
+        for index in 0..<3000 {
+            switch index % 7 {
+            case 0: text += "password = \"Zq\(index)xT9vLw3RkPa2\"\n"
+            case 1: text += "see https://user\(index):hunter2x@example.com/path and http://example.com\n"
+            case 2: text += "token: ghp_\(String(repeating: "a1B2", count: 9))\n"
+            case 3: text += "// the token is read from the environment, not the secret file\n"
+            case 4: text += "AKIA\(String(repeating: "Q", count: 16)) aws_secret_access_key=\(String(repeating: "k9/+", count: 10))\n"
+            case 5: text += String(repeating: "lorem ipsum ", count: 20) + "\n"
+            default: text += "api_key: \(index)-sk_live_\(String(repeating: "x7Y", count: 10))\n"
+            }
+        }
+        var bytes = Array(text.utf8)
+        let fast = bytes.withUnsafeMutableBytes { matcher.scan(UnsafeRawBufferPointer($0), path: "/app/config.yaml") }
+        var slow: [RuleMatch] = []
+        for (index, compiled) in ruleSet.rules.enumerated() where compiled.pathFilters.isEmpty {
+            slow += bytes.withUnsafeMutableBytes { matcher.run(ruleAt: index, on: UnsafeRawBufferPointer($0)) }
+        }
+        slow = Matcher.preferSpecific(slow, rules: ruleSet.rules)
+        func key(_ match: RuleMatch) -> String { "\(match.ruleIndex):\(match.secretRange.lowerBound):\(match.secret)" }
+        XCTAssertGreaterThan(fast.count, 500)
+        XCTAssertEqual(fast.map(key).sorted(), slow.map(key).sorted())
+    }
+}
