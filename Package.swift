@@ -15,6 +15,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Byte streams, SHA-256 and libarchive: everything that reads bytes.
         .target(name: "ResidueArchive", dependencies: ["CArchive", "CCrypto"]),
@@ -28,16 +29,18 @@ let package = Package(
         ),
         // The scan: layer walking, file status, findings, remediation, reports.
         .target(name: "ResidueScan", dependencies: ["ResidueImage", "ResidueRules", "ResidueArchive"]),
+        // Layer results kept across runs (SQLite, by layer digest and rule-set version; no secret in clear).
+        .target(name: "ResidueCache", dependencies: ["ResidueScan", "ResidueArchive", "CSQLite"]),
         // The command line: parses arguments and calls ResidueScan.
         .executableTarget(
             name: "residue",
-            dependencies: ["ResidueScan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ResidueScan", "ResidueCache", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Builds the default rules from Rules/*.toml into the binary.
         .executableTarget(name: "EmbedRulesTool", path: "Sources/EmbedRulesTool"),
         .plugin(name: "EmbedRules", capability: .buildTool(), dependencies: ["EmbedRulesTool"]),
 
-        .testTarget(name: "ResidueTests", dependencies: ["ResidueScan", "ResidueImage", "ResidueRules", "ResidueArchive"]),
+        .testTarget(name: "ResidueTests", dependencies: ["ResidueScan", "ResidueImage", "ResidueRules", "ResidueArchive", "ResidueCache"]),
     ]
 )

@@ -3,7 +3,7 @@
 # apt entirely when everything is already there.
 set -euo pipefail
 
-build_packages=(libarchive-dev libpcre2-dev libssl-dev pkg-config)
+build_packages=(libarchive-dev libpcre2-dev libssl-dev libsqlite3-dev pkg-config)
 # Tests and fixture rebuilds: a real builder (buildah), skopeo, busybox for the base image.
 test_packages=(buildah skopeo busybox-static zstd pcre2-utils)
 

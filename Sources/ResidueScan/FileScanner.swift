@@ -74,7 +74,7 @@ final class FileScanner {
             bytesScanned += Int64(reportLimit)
             if atEnd { return }
             // Keep the overlap, read the next window after it.
-            linesBefore += Self.countNewlines(window, upTo: reportLimit)
+            if !binary { linesBefore += Self.countNewlines(window, upTo: reportLimit) } // binary hits have no line
             windowStart += reportLimit
             buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + reportLimit, byteCount: limits.windowOverlap)
             filled = try fill(source, from: limits.windowOverlap)
@@ -119,8 +119,14 @@ final class FileScanner {
     }
 
     static func countNewlines(_ bytes: UnsafeRawBufferPointer, upTo end: Int) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
         var count = 0
-        for byte in UnsafeRawBufferPointer(rebasing: bytes[0..<min(end, bytes.count)]) where byte == 0x0A { count += 1 }
+        var cursor = base
+        let stop = base + min(end, bytes.count)
+        while cursor < stop, let found = memchr(cursor, 0x0A, stop - cursor) {
+            count += 1
+            cursor = UnsafeRawPointer(found) + 1
+        }
         return count
     }
 }

@@ -35,17 +35,47 @@ public struct LayerResult: Sendable {
 
 /// A secret in a file of a layer; `containerPath` is the file in the layer (the outer archive
 /// for a nested hit) whose status later decides present/deleted/overwritten.
+///
+/// A hit read back from the on-disk cache has no `secret`: only its masked form, its
+/// fingerprint and a `sealed` keyed hash (see `SealedSecret`), which is all a redacted report
+/// needs. `--show-secrets` walks such layers again.
 public struct LayerFileHit: Sendable {
     /// The rule's id (not its index: a stored result must survive a different rule order).
     public let ruleId: String
-    public let secret: String
+    /// In clear; nil when the hit comes from the on-disk cache.
+    public let secret: String?
     public let path: String
     public let containerPath: String
     public let line: Int?
+    /// The secret as a redacted report shows it.
+    public let redacted: String
+    /// The finding's fingerprint (it depends on the rule, the path and the secret only).
+    public let fingerprint: String
+    /// The keyed hash a cache stored instead of the secret.
+    public let sealed: SealedSecret?
 
-    public init(ruleId: String, secret: String, path: String, containerPath: String, line: Int?) {
+    /// A fresh hit: `revealPrefix` says whether the masked form may keep a vendor prefix.
+    public init(ruleId: String, secret: String, path: String, containerPath: String, line: Int?, revealPrefix: Bool = false) {
         self.ruleId = ruleId
         self.secret = secret
+        self.path = path
+        self.containerPath = containerPath
+        self.line = line
+        redacted = Redactor(showSecrets: false).redact(secret, revealPrefix: revealPrefix)
+        var location = Location(kind: .layerFile)
+        location.path = path
+        fingerprint = Fingerprint.make(ruleId: ruleId, location: location, secret: secret)
+        sealed = nil
+    }
+
+    /// A hit read back from a store that does not keep secrets.
+    public init(ruleId: String, sealed: SealedSecret, redacted: String, fingerprint: String, path: String,
+                containerPath: String, line: Int?) {
+        self.ruleId = ruleId
+        secret = nil
+        self.sealed = sealed
+        self.redacted = redacted
+        self.fingerprint = fingerprint
         self.path = path
         self.containerPath = containerPath
         self.line = line
@@ -57,6 +87,13 @@ public struct LayerFileHit: Sendable {
 public protocol LayerResultStore: AnyObject, Sendable {
     func result(for digest: Digest) -> LayerResult?
     func store(_ result: LayerResult)
+    /// For a store that keeps hits sealed instead of in clear: how to recognise those secrets
+    /// in other text to mask them (nil: the store keeps secrets, in memory).
+    var sealer: SecretSealer? { get }
+}
+
+extension LayerResultStore {
+    public var sealer: SecretSealer? { nil }
 }
 
 /// Keeps results for the life of the process (an audit of many images sharing base layers).
@@ -102,8 +139,9 @@ struct LayerWalker {
                 var fileHits: [FileHit] = []
                 try scanner.scan(LayerStreamSource(reader), path: path, depth: 0, layerDigest: layer.digest.description, hits: &fileHits)
                 result.hits += fileHits.map {
-                    LayerFileHit(ruleId: ruleSet.rules[$0.ruleIndex].rule.id, secret: $0.secret, path: $0.path,
-                                 containerPath: path, line: $0.line)
+                    let rule = ruleSet.rules[$0.ruleIndex].rule
+                    return LayerFileHit(ruleId: rule.id, secret: $0.secret, path: $0.path, containerPath: path, line: $0.line,
+                                        revealPrefix: Observation.priority(of: rule) == 3)
                 }
             }
             result.compression = reader.compression

@@ -14,6 +14,11 @@ struct Observation {
     var location: Location
     /// Index into the scan's images (for remediation, which reads that image's history).
     let imageIndex: Int
+    /// Set for a layer hit read from the on-disk cache: `secret` is then only a grouping key,
+    /// and the report uses these instead.
+    var sealed: SealedSecret? = nil
+    var redacted: String? = nil
+    var fingerprint: String? = nil
 
     /// A vendor format names the provider, so it beats a credential-file rule, which beats a
     /// generic assignment; the name-based check (priority 0) comes last.

@@ -4,6 +4,8 @@ import ResidueArchive
 /// How secrets are shown: masked by default, in clear only with `--show-secrets`.
 public struct Redactor: Sendable {
     public let showSecrets: Bool
+    /// Secrets known only sealed (layer results from the on-disk cache), masked by `scrub` too.
+    var sealed: SealedSecrets?
 
     public init(showSecrets: Bool) { self.showSecrets = showSecrets }
 
@@ -46,7 +48,7 @@ public struct Redactor: Sendable {
         for (secret, revealPrefix) in secrets where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: redact(secret, revealPrefix: revealPrefix))
         }
-        return result
+        return sealed?.scrub(result) ?? result
     }
 }
 

@@ -73,14 +73,23 @@ public struct Scanner {
                         location.historyIndex = historyIndex
                         location.instruction = histories[imageIndex].instructions[historyIndex].text
                     }
-                    observations.append(Observation(ruleId: rule.id, title: rule.title, severity: rule.severity,
-                                                    priority: Observation.priority(of: rule), secret: hit.secret,
-                                                    location: location, imageIndex: imageIndex))
+                    var observation = Observation(ruleId: rule.id, title: rule.title, severity: rule.severity,
+                                                  priority: Observation.priority(of: rule),
+                                                  secret: hit.secret ?? "\u{0}sealed:" + (hit.sealed?.digest ?? hit.fingerprint),
+                                                  location: location, imageIndex: imageIndex)
+                    if hit.secret == nil {
+                        observation.sealed = hit.sealed
+                        observation.redacted = hit.redacted
+                        observation.fingerprint = hit.fingerprint
+                    }
+                    observations.append(observation)
                 }
             }
         }
 
-        let redactor = Redactor(showSecrets: options.showSecrets)
+        var redactor = Redactor(showSecrets: options.showSecrets)
+        redactor.sealed = SealedSecrets(observations.compactMap { observation in observation.sealed.map { ($0, observation.redacted ?? "*****") } },
+                                        sealer: options.layerStore?.sealer)
         let findings = FindingAssembler(histories: histories, redactor: redactor).assemble(observations)
         let allSecrets = FindingAssembler.secretsToScrub(observations)
         let target = ScanTarget(
@@ -114,13 +123,19 @@ public struct Scanner {
         let collector = ResultCollector(count: layers.count)
         var unknown: [Int] = []
         for (index, layer) in layers.enumerated() {
-            if let known = store?.result(for: layer.digest) { collector.store(known, at: index) } else { unknown.append(index) }
+            // A stored result without secrets in clear cannot show them: walk that layer again.
+            if let known = store?.result(for: layer.digest), !(options.showSecrets && known.hits.contains { $0.secret == nil }) {
+                collector.store(known, at: index)
+            } else {
+                unknown.append(index)
+            }
         }
-        let pending = unknown
+        // Largest layers first, each worker taking the next one when it is done: the scan ends
+        // when the largest layer does, not when an unlucky worker's fixed share does.
+        let pending = unknown.sorted { (layers[$0].size ?? 0, -$0) > (layers[$1].size ?? 0, -$1) }
         let workers = max(1, min(options.parallelism, pending.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var position = worker
-            while position < pending.count, !collector.failed {
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while !collector.failed, let position = collector.nextPending(of: pending.count) {
                 let index = pending[position]
                 do {
                     let result = try walker.walk(layers[index])
@@ -129,7 +144,6 @@ public struct Scanner {
                 } catch {
                     collector.fail(error)
                 }
-                position += workers
             }
         }
         return try collector.results()
@@ -141,6 +155,16 @@ final class ResultCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [LayerResult?]
     private var error: Error?
+    private var taken = 0
+
+    /// The next position in the pending list for a worker to walk, or nil when none are left.
+    func nextPending(of count: Int) -> Int? {
+        lock.withLock {
+            guard taken < count else { return nil }
+            taken += 1
+            return taken - 1
+        }
+    }
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
@@ -206,8 +230,8 @@ struct FindingAssembler {
             let remediation = Remediation(history: histories[best.imageIndex]).text(ruleId: best.ruleId, location: primary)
             findings.append(Finding(
                 ruleId: best.ruleId, title: best.title, severity: best.severity,
-                secret: redactor.redact(best.secret, revealPrefix: best.priority == 3),
-                fingerprint: Fingerprint.make(ruleId: best.ruleId, location: primary, secret: best.secret),
+                secret: best.redacted ?? redactor.redact(best.secret, revealPrefix: best.priority == 3),
+                fingerprint: best.fingerprint ?? Fingerprint.make(ruleId: best.ruleId, location: primary, secret: best.secret),
                 location: scrubbed(primary, secrets: secrets),
                 alsoAt: others.isEmpty ? nil : others,
                 remediation: redactor.scrub(remediation, secrets: secrets)))
@@ -219,7 +243,9 @@ struct FindingAssembler {
     /// whether any vendor rule found it (its prefix may show).
     static func secretsToScrub(_ observations: [Observation]) -> [(secret: String, revealPrefix: Bool)] {
         var reveal: [String: Bool] = [:]
-        for observation in observations { reveal[observation.secret] = (reveal[observation.secret] ?? false) || observation.priority == 3 }
+        for observation in observations where observation.sealed == nil {
+            reveal[observation.secret] = (reveal[observation.secret] ?? false) || observation.priority == 3
+        }
         return reveal.map { (secret: $0.key, revealPrefix: $0.value) }.sorted { $0.secret.count > $1.secret.count || ($0.secret.count == $1.secret.count && $0.secret < $1.secret) }
     }
 

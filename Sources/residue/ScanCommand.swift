@@ -49,6 +49,8 @@ struct Scan: ParsableCommand {
     @Flag(name: .long, help: "Never colour the text output (also: NO_COLOR set, or output not a terminal).")
     var noColor = false
 
+    @OptionGroup(title: "Cache") var cache: CacheOptions
+
     func run() throws {
         var options = ScanOptions()
         options.showSecrets = showSecrets
@@ -64,6 +66,7 @@ struct Scan: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+        cache.apply(to: &options, ruleSet: ruleSet)
         let reference: ImageReference
         do {
             reference = try ImageReference.parse(image)

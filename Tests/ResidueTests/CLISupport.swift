@@ -44,6 +44,15 @@ enum CLI {
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
         var env = ProcessInfo.processInfo.environment
+        // A layer cache of its own per run unless the test names one: runs stay independent
+        // (a damaged copy of an image must not be answered from the cache of the good one).
+        var ownCache: URL?
+        if environment["XDG_CACHE_HOME"] == nil && !arguments.contains("--cache-dir") {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("residue-test-cache-\(UUID().uuidString)")
+            env["XDG_CACHE_HOME"] = folder.path
+            ownCache = folder
+        }
+        defer { if let ownCache { try? FileManager.default.removeItem(at: ownCache) } }
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = Pipe(), err = Pipe()
