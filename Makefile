@@ -1,7 +1,8 @@
 # The two commands a newcomer needs (see README.md):
 #   make demo   installs what is needed, builds residue, scans a bundled example image
 #   make test   installs what is needed and runs every test
-.PHONY: demo test build release
+#   make bench  builds a large image from this machine's files and measures residue on it
+.PHONY: demo test build release bench
 
 build:
 	./scripts/install-deps.sh
@@ -20,3 +21,6 @@ test:
 	./scripts/install-deps.sh --test
 	swift build --build-tests
 	swift test --skip-build
+
+bench:
+	./scripts/bench.sh

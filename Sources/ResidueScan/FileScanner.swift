@@ -107,7 +107,8 @@ final class FileScanner {
 
     static func decompressedName(_ path: String) -> Substring {
         let base = Substring(path.split(separator: "!").last.map { $0.split(separator: "/").last ?? $0 } ?? Substring(path))
-        for suffix in [".gz", ".zst", ".bz2", ".xz", ".z"] where base.lowercased().hasSuffix(suffix) {
+        let lowered = base.utf8.suffix(4).map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        for suffix in [".gz", ".zst", ".bz2", ".xz", ".z"] where lowered.reversed().starts(with: suffix.utf8.reversed()) {
             return base.dropLast(suffix.count)
         }
         return base
@@ -157,6 +158,7 @@ enum NestedArchive {
 
 /// `./a//b/../c` → `/a/c`: the path a layer entry has in the image filesystem.
 func normalizePath(_ name: String) -> String {
+    if let fast = PathText.fastNormalized(name) { return fast }
     var parts: [Substring] = []
     for part in name.split(separator: "/", omittingEmptySubsequences: true) {
         if part == "." { continue }

@@ -123,8 +123,7 @@ struct LayerWalker {
             let reader = try ArchiveReader(source: source, formats: .tar, what: what)
             while let entry = try reader.nextEntry() {
                 let path = normalizePath(entry.name)
-                let name = (path as NSString).lastPathComponent
-                let directory = (path as NSString).deletingLastPathComponent
+                let (directory, name) = PathText.split(path)
                 if name.hasPrefix(".wh.") {
                     if name == ".wh..wh..opq" {
                         result.changes.opaqueDirectories.insert(directory)

@@ -1,4 +1,5 @@
 @testable import ResidueRules
+@testable import ResidueScan
 import XCTest
 
 /// The fast paths of the detector must give the answers of the slow ones: the laned, byte-class
@@ -112,5 +113,27 @@ final class DetectorTests: XCTestCase {
         func key(_ match: RuleMatch) -> String { "\(match.ruleIndex):\(match.secretRange.lowerBound):\(match.secret)" }
         XCTAssertGreaterThan(fast.count, 500)
         XCTAssertEqual(fast.map(key).sorted(), slow.map(key).sorted())
+    }
+}
+
+final class PathTextTests: XCTestCase {
+    func testFastPathAgreesWithTheFullNormalisation() {
+        let names = ["usr/bin/x", "./usr/bin/x", "/usr/bin/x", "usr//bin", "usr/./bin", "usr/../etc/passwd", "./", ".", "",
+                     "a/b/", "../x", "a/.hidden", "a/..b", "a/b..", "a/...", "./.wh..wh..opq", "x/.wh.y", "/", "//a"]
+        for name in names {
+            var parts: [Substring] = []
+            for part in name.split(separator: "/", omittingEmptySubsequences: true) {
+                if part == "." { continue }
+                if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+                parts.append(part)
+            }
+            XCTAssertEqual(normalizePath(name), "/" + parts.joined(separator: "/"), name)
+        }
+        XCTAssertEqual(PathText.split("/a/b/c").directory, "/a/b")
+        XCTAssertEqual(PathText.split("/a/b/c").name, "c")
+        XCTAssertEqual(PathText.split("/c").directory, "/")
+        XCTAssertEqual(FileScanner.decompressedName("/usr/share/man/man1/ls.1.GZ"), "ls.1")
+        XCTAssertEqual(FileScanner.decompressedName("/a/b.tar.zst"), "b.tar")
+        XCTAssertEqual(FileScanner.decompressedName("/a/b.txt"), "b.txt")
     }
 }
