@@ -49,7 +49,7 @@ best_of() {
         /usr/bin/time -f "%e %M %U %S" -o time.out "$@" > out.json 2> err.txt || [ $? = 1 ] || { cat err.txt >&2; exit 2; }
         read -r w m u s < <(tail -1 time.out)
         if [ -z "$wall" ] || awk "BEGIN { exit !($w < $wall) }"; then wall=$w; cpu=$(awk "BEGIN { print $u + $s }"); fi
-        [ "$m" -gt "$rss" ] && rss=$m
+        if [ "$m" -gt "$rss" ]; then rss=$m; fi
     done
 }
 mbs() { awk "BEGIN { printf \"%.0f\", $raw_bytes / 1e6 / $1 }"; }
