@@ -95,7 +95,11 @@ public final class ArchiveReader: ByteSource {
     public func nextEntry() throws -> ArchiveEntry? {
         var entryPointer: OpaquePointer?
         let status = archive_read_next_header(archive, &entryPointer)
-        if status == ARCHIVE_EOF { return nil }
+        if status == ARCHIVE_EOF {
+            // libarchive can reach the end marker after a read callback failed: that failure wins.
+            if let sourceError { throw sourceError }
+            return nil
+        }
         if status != ARCHIVE_OK && status != ARCHIVE_WARN { throw failure("cannot read entry header") }
         guard let entry = entryPointer else { throw failure("cannot read entry header") }
         let name = Self.decodeName(archive_entry_pathname(entry))

@@ -49,6 +49,13 @@ struct OCILayoutSource: ImageSource {
 
     func blobName(_ digest: Digest) -> String { "blobs/\(digest.algorithm.rawValue)/\(digest.hex)" }
 
+    /// Reads a small blob (index, manifest, config), verified; a missing one is named by its role.
+    func readBlob(_ descriptor: Descriptor, role: String) throws -> [UInt8] {
+        let name = blobName(descriptor.digest)
+        guard store.exists(name) else { throw ImageError("\(store.what): \(role) \(descriptor.digest) is missing (no \(name))") }
+        return try store.readVerified(name, digest: descriptor.digest, size: descriptor.size)
+    }
+
     /// `ancestors` are the indexes on the way here: meeting one again is a loop.
     private func collect(_ descriptor: Descriptor, names: [String], depth: Int,
                          ancestors: Set<Digest>, into images: inout [ResolvedImage]) throws {
@@ -60,7 +67,7 @@ struct OCILayoutSource: ImageSource {
         guard !ancestors.contains(descriptor.digest) else {
             throw ImageError("\(store.what): image index \(descriptor.digest) refers to itself")
         }
-        let bytes = try store.readVerified(blobName(descriptor.digest), digest: descriptor.digest, size: descriptor.size)
+        let bytes = try readBlob(descriptor, role: MediaType.isIndex(descriptor.mediaType) ? "image index" : "manifest")
         let isIndex = MediaType.isIndex(descriptor.mediaType)
             || (!MediaType.isManifest(descriptor.mediaType) && Self.looksLikeIndex(bytes))
         if isIndex {
@@ -79,8 +86,7 @@ struct OCILayoutSource: ImageSource {
     }
 
     private func resolveManifest(_ manifest: ImageManifest, digest: Digest, platform: Platform?, names: [String]) throws -> ResolvedImage {
-        let configBytes = try store.readVerified(blobName(manifest.config.digest), digest: manifest.config.digest,
-                                                 size: manifest.config.size)
+        let configBytes = try readBlob(manifest.config, role: "config")
         let config = try decode(ImageConfig.self, from: configBytes, what: "config \(manifest.config.digest)")
         let store = self.store
         let layers = manifest.layers.enumerated().map { index, layer in
@@ -107,7 +113,13 @@ extension ImageConfig {
 
 func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String) throws -> T {
     do {
-        return try JSONDecoder().decode(type, from: Data(bytes))
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // Go's encoder lets invalid UTF-8 and lone surrogates through in history lines and
+            // Env values; Foundation rejects them. Repair them (U+FFFD) and decode again.
+            return try JSONDecoder().decode(type, from: Data(repairedJSONText(bytes).utf8))
+        }
     } catch let error as DecodingError {
         throw ImageError("\(what) is not valid: \(describe(error))")
     } catch {
@@ -139,4 +151,38 @@ func filterPlatforms(_ images: [ResolvedImage], platform: Platform?, what: Strin
         throw ImageError("\(what): no image for platform \(platform) (available: \(available.isEmpty ? "none declared" : available.joined(separator: ", ")))")
     }
     return kept
+}
+
+/// The JSON text with invalid UTF-8 and unpaired `\\uD800`–`\\uDFFF` escapes replaced by U+FFFD.
+func repairedJSONText(_ bytes: [UInt8]) -> String {
+    let characters = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)
+    var output = String.UnicodeScalarView()
+    func surrogate(at index: Int) -> UInt32? {
+        guard index + 5 < characters.count, characters[index] == "\\", characters[index + 1] == "u",
+              let value = UInt32(String(String.UnicodeScalarView(characters[(index + 2)...(index + 5)])), radix: 16),
+              (0xD800...0xDFFF).contains(value) else { return nil }
+        return value
+    }
+    var index = 0
+    while index < characters.count {
+        if characters[index] == "\\", index + 1 < characters.count {
+            if let high = surrogate(at: index) {
+                if high < 0xDC00, let low = surrogate(at: index + 6), low >= 0xDC00 {
+                    output.append(contentsOf: characters[index..<(index + 12)])
+                    index += 12
+                } else {
+                    output.append(contentsOf: "\\ufffd".unicodeScalars)
+                    index += 6
+                }
+                continue
+            }
+            output.append(characters[index])
+            output.append(characters[index + 1])
+            index += 2
+            continue
+        }
+        output.append(characters[index])
+        index += 1
+    }
+    return String(output)
 }

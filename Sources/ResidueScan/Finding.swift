@@ -90,6 +90,9 @@ public struct ScanSummary: Codable, Sendable {
     public var filesScanned: Int
     public var bytesScanned: Int64
     public var skipped: [Skipped]
+    /// What the scan noticed about the image itself (history that does not line up with the
+    /// layers, …): the scan is complete, but attribution may be partial.
+    public var warnings: [String]
     public var rules: Int
     public var secretsShown: Bool
 }

@@ -80,9 +80,9 @@ struct LayerWalker {
     func walk(_ layer: LayerBlob) throws -> LayerResult {
         var result = LayerResult(digest: layer.digest)
         let what = "layer \(layer.index) (\(layer.digest))"
-        let source = try layer.open()
         let scanner = FileScanner(matcher: Matcher(ruleSet), limits: limits)
         do {
+            let source = try layer.open()
             let reader = try ArchiveReader(source: source, formats: .tar, what: what)
             while let entry = try reader.nextEntry() {
                 let path = normalizePath(entry.name)
@@ -109,12 +109,11 @@ struct LayerWalker {
             result.compression = reader.compression
             // libarchive stops at the tar end marker: read what is left so the digest covers every byte.
             try source.drain()
-        } catch let failure as LayerFailure {
-            throw ScanError("\(what): \(failure.underlying)")
-        } catch let error as DigestMismatch {
-            throw ScanError("\(error)")
         } catch {
-            throw ScanError("\(what): \(error)")
+            // Name the layer once: errors from the archive reader already start with it.
+            let underlying = (error as? LayerFailure)?.underlying ?? error
+            let text = "\(underlying)"
+            throw ScanError(text.hasPrefix(what) || underlying is DigestMismatch ? text : "\(what): \(text)")
         }
         result.filesScanned = scanner.filesScanned
         result.bytesScanned = scanner.bytesScanned

@@ -130,8 +130,10 @@ public struct TextReporter: Reporter {
     }
 
     func skippedNote(_ summary: ScanSummary) -> String {
-        guard !summary.skipped.isEmpty else { return "" }
-        var note = "\nSkipped \(summary.skipped.count) item\(summary.skipped.count == 1 ? "" : "s"):"
+        var note = ""
+        for warning in summary.warnings { note += "\nwarning: \(warning)" }
+        guard !summary.skipped.isEmpty else { return note }
+        note += "\nSkipped \(summary.skipped.count) item\(summary.skipped.count == 1 ? "" : "s"):"
         for item in summary.skipped.prefix(10) {
             note += "\n  skipped: \(item.path ?? item.layerDigest ?? ""): \(item.reason)"
         }

@@ -102,8 +102,21 @@ public struct Scanner {
             findings: findings.count, bySeverity: bySeverity, layersScanned: results.count,
             filesScanned: results.reduce(0) { $0 + $1.filesScanned },
             bytesScanned: results.reduce(0) { $0 + $1.bytesScanned },
-            skipped: results.flatMap(\.skipped), rules: ruleSet.rules.count + 1, secretsShown: options.showSecrets)
+            skipped: results.flatMap(\.skipped), warnings: zip(images, histories).compactMap(Self.historyWarning),
+            rules: ruleSet.rules.count + 1, secretsShown: options.showSecrets)
         return ScanReport(findings: findings, target: target, summary: summary)
+    }
+
+    /// Says when the history does not line up with the layers (a hand-edited or squashed
+    /// image): findings in unmatched layers then carry no instruction.
+    static func historyWarning(_ image: ResolvedImage, _ history: ImageHistory) -> String? {
+        let entries = (image.config.history ?? []).filter { !($0.empty_layer ?? false) }.count
+        guard entries != image.layers.count, image.config.history != nil else { return nil }
+        let name = image.platform?.description ?? image.configDigest.short
+        if entries < image.layers.count {
+            return "\(name): the history records \(entries) layer-making steps for \(image.layers.count) layers; layers \(entries)–\(image.layers.count - 1) are not attributed to an instruction"
+        }
+        return "\(name): the history records \(entries) layer-making steps for \(image.layers.count) layers; the extra history entries were matched to no layer"
     }
 
     /// Walks layers on `parallelism` threads; the first error fails the scan (no partial result).
