@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ResidueDockerfile
+import ResidueImage
 import ResidueRules
 import ResidueScan
 
@@ -115,5 +116,23 @@ struct DockerfileCheck: ParsableCommand {
 
     var color: Bool {
         isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+    }
+}
+
+extension Scan {
+    /// `--dockerfile PATH`: line the image history up with the Dockerfile's final stage.
+    func attachDockerfile(_ path: String, reference: ImageReference, platform: Platform?, to report: inout ScanReport) throws {
+        let parsed: Dockerfile
+        do {
+            parsed = try DockerfileParser.parse(contentsOf: path)
+        } catch let error as DockerfileParseError {
+            throw CLIError(error.line > 0 ? "\(path):\(error.line): \(error.message)" : error.message)
+        }
+        do {
+            let images = try reference.openSource().resolve(platform: platform)
+            DockerfileAttribution.attach(parsed, path: path, images: images, to: &report)
+        } catch {
+            throw CLIError("\(error)")
+        }
     }
 }
