@@ -104,3 +104,46 @@ final class DockerfileFixProofTests: XCTestCase {
         }
     }
 }
+
+/// `residue dockerfile` and `residue scan --dockerfile` through the real binary.
+final class DockerfileCLITests: XCTestCase {
+    func testUnparseableDockerfileIsOneLineWithTheLineNumber() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("residue-bad-\(UUID().uuidString).Dockerfile")
+        try Data("FROM alpine\nRUN echo ok\nFRUM x\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try CLI.run(["dockerfile", file.path])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.stderr, "residue: \(file.path):3: unknown instruction FRUM\n")
+        let scan = try CLI.run(["scan", "oci:Fixtures/images/oci:copy-rm", "--dockerfile", file.path])
+        XCTAssertEqual(scan.status, 2)
+        XCTAssertTrue(scan.stderr.contains(":3: unknown instruction"))
+    }
+
+    func testScanPointsFindingsAtDockerfileLines() throws {
+        let result = try CLI.run(["scan", "oci:Fixtures/images/oci:copy-rm", "--dockerfile", "Fixtures/dockerfiles/copy-rm/Dockerfile", "--format", "json"])
+        XCTAssertEqual(result.status, 1)
+        let lines = result.findings.map { finding -> Int in
+            let location = finding["location"] as! [String: Any]
+            return (location["dockerfile"] as? [String: Any])?["line"] as? Int ?? -1
+        }
+        XCTAssertEqual(lines.sorted(), [8, 9, 14])
+        let match = (result.json?["dockerfile"] as? [String: Any])?["images"] as? [[String: Any]]
+        XCTAssertEqual(match?.first?["matched"] as? Bool, true)
+        XCTAssertEqual(match?.first?["firstHistoryIndex"] as? Int, 2)
+    }
+
+    func testScanSaysWhenTheDockerfileIsAnotherBuild() throws {
+        let result = try CLI.run(["scan", "oci:Fixtures/images/oci:build-arg", "--dockerfile", "Fixtures/dockerfiles/env/Dockerfile"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stdout.contains("does not match this image's history"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("      line:"), "nothing attributed when the builds differ")
+    }
+
+    func testFixtureScansLineUpWithTheirDockerfiles() throws {
+        for name in ["build-arg", "env", "buildkit", "label-cmd", "overwritten", "clean-multistage"] {
+            let result = try CLI.run(["scan", "oci:Fixtures/images/oci:\(name)", "--dockerfile", "Fixtures/dockerfiles/\(name)/Dockerfile", "--format", "json"])
+            let match = (result.json?["dockerfile"] as? [String: Any])?["images"] as? [[String: Any]]
+            XCTAssertEqual(match?.first?["matched"] as? Bool, true, "\(name): \(match ?? [])")
+        }
+    }
+}
