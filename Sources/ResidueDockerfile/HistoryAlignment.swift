@@ -116,18 +116,28 @@ public enum DockerfileAttribution {
     /// `location.dockerfile` to each finding whose history entry lies in the final stage.
     public static func attach(_ dockerfile: Dockerfile, path: String, images: [ResolvedImage], to report: inout ScanReport) {
         var alignments: [String: HistoryAlignment] = [:]
+        var histories: [String: [Instruction]] = [:]
+        let finalInstructions = dockerfile.stagesInFinalImage.sorted().flatMap { dockerfile.stages[$0].instructions }.map { dockerfile.instructions[$0] }
         var matchImages: [DockerfileMatch.Image] = []
         for image in images {
             let history = (image.config.history ?? []).map { HistoryParser.parse($0.created_by ?? "", comment: $0.comment) }
             let alignment = HistoryAlignment(dockerfile: dockerfile, history: history)
             let platform = image.platform?.description
             alignments[platform ?? ""] = alignment
+            histories[platform ?? ""] = history
             matchImages.append(.init(platform: platform, matched: alignment.matched, firstHistoryIndex: alignment.firstHistoryIndex, note: alignment.note))
         }
         report.dockerfile = DockerfileMatch(path: path, images: matchImages)
         func located(_ location: Location) -> Location {
             var copy = location
-            if let alignment = alignments[location.platform ?? ""], let index = location.historyIndex, let line = alignment.lineForHistory[index] {
+            if let alignment = alignments[location.platform ?? ""], let index = location.historyIndex, var line = alignment.lineForHistory[index] {
+                // a build argument recorded on a RUN comes from its ARG: point there
+                if location.kind == .history, let key = location.key, let entry = histories[location.platform ?? ""]?[index],
+                   entry.buildArgs.contains(where: { $0.name == key }) || entry.keyword == "ARG",
+                   let declaration = finalInstructions.last(where: { $0.keyword == "ARG" && $0.startLine <= line
+                       && Assignments.parse($0.arguments).contains { $0.name == key } }) {
+                    line = declaration.startLine
+                }
                 copy.dockerfile = DockerfileLocation(path: path, line: line)
             }
             return copy

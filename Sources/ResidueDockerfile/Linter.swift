@@ -95,6 +95,13 @@ public struct DockerfileLint {
     let actions: [FixAction?]
     /// Raw secrets seen, to scrub from any text shown.
     let secrets: [String]
+
+    /// `text` with every secret the lint saw masked (a diff, a message).
+    public func redacting(_ text: String) -> String {
+        var result = text
+        for secret in secrets where secret.count >= 4 { result = result.replacingOccurrences(of: secret, with: "*****") }
+        return result
+    }
 }
 
 public struct DockerfileLinter {

@@ -90,7 +90,12 @@ struct DockerfileCheck: ParsableCommand {
         let contextArgument = context ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
         let command = result.buildCommand(dockerfile: path, context: contextArgument)
         if diff {
-            let patch = UnifiedDiff.make(result.original, result.text, oldName: "a/\(path)", newName: "b/\(path)")
+            var patch = UnifiedDiff.make(result.original, result.text, oldName: "a/\(path)", newName: "b/\(path)")
+            if !showSecrets, lint.redacting(patch) != patch {
+                // a diff that shows the removed lines would print the secrets: mask them (it no longer applies with patch)
+                patch = lint.redacting(patch)
+                FileHandle.standardError.write(Data("residue: secrets in the diff are masked; --show-secrets prints a diff that applies with patch\n".utf8))
+            }
             if format == .json {
                 FileHandle.standardOutput.write(Data(try DockerfileReporter.fixJSON(lint.report, result, diff: patch, command: command).utf8))
             } else {
