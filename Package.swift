@@ -28,16 +28,19 @@ let package = Package(
         ),
         // The scan: layer walking, file status, findings, remediation, reports.
         .target(name: "ResidueScan", dependencies: ["ResidueImage", "ResidueRules", "ResidueArchive"]),
+        // Dockerfiles: the parser, the leak linter and the fixer (`residue dockerfile`), and lining
+        // image history up with Dockerfile lines (`residue scan --dockerfile`).
+        .target(name: "ResidueDockerfile", dependencies: ["ResidueScan", "ResidueImage", "ResidueRules", "ResidueArchive"]),
         // The command line: parses arguments and calls ResidueScan.
         .executableTarget(
             name: "residue",
-            dependencies: ["ResidueScan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ResidueScan", "ResidueDockerfile", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Builds the default rules from Rules/*.toml into the binary.
         .executableTarget(name: "EmbedRulesTool", path: "Sources/EmbedRulesTool"),
         .plugin(name: "EmbedRules", capability: .buildTool(), dependencies: ["EmbedRulesTool"]),
 
-        .testTarget(name: "ResidueTests", dependencies: ["ResidueScan", "ResidueImage", "ResidueRules", "ResidueArchive"]),
+        .testTarget(name: "ResidueTests", dependencies: ["ResidueScan", "ResidueImage", "ResidueRules", "ResidueArchive", "ResidueDockerfile"]),
     ]
 )

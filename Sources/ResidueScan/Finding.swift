@@ -36,8 +36,45 @@ public struct Location: Codable, Sendable, Equatable {
     public var key: String?
     /// For config-other: which config field.
     public var field: String?
+    /// The Dockerfile line that caused it (`residue scan --dockerfile`).
+    public var dockerfile: DockerfileLocation?
 
     public init(kind: Kind) { self.kind = kind }
+}
+
+/// A line of the Dockerfile an image was built from.
+public struct DockerfileLocation: Codable, Sendable, Equatable {
+    public var path: String
+    public var line: Int
+    public init(path: String, line: Int) {
+        self.path = path
+        self.line = line
+    }
+}
+
+/// How an image's history lined up with the Dockerfile given with `--dockerfile`.
+public struct DockerfileMatch: Codable, Sendable {
+    public struct Image: Codable, Sendable {
+        public var platform: String?
+        /// True when every instruction of the final stage matched a history entry.
+        public var matched: Bool
+        /// The first history entry of the final stage (the ones before it are the base image).
+        public var firstHistoryIndex: Int?
+        /// Why it did not match, or what was matched.
+        public var note: String
+        public init(platform: String?, matched: Bool, firstHistoryIndex: Int?, note: String) {
+            self.platform = platform
+            self.matched = matched
+            self.firstHistoryIndex = firstHistoryIndex
+            self.note = note
+        }
+    }
+    public var path: String
+    public var images: [Image]
+    public init(path: String, images: [Image]) {
+        self.path = path
+        self.images = images
+    }
 }
 
 /// One leaked secret in one place; `alsoAt` lists the other places the same secret was seen
@@ -102,6 +139,8 @@ public struct ScanReport: Codable, Sendable {
     public var findings: [Finding]
     public var target: ScanTarget
     public var summary: ScanSummary
+    /// Set by `--dockerfile`: whether the history lined up with it.
+    public var dockerfile: DockerfileMatch? = nil
 
     /// Whether any finding is at or above `threshold`.
     public func hasFindings(atOrAbove threshold: Severity) -> Bool {

@@ -41,6 +41,11 @@ public struct TextReporter: Reporter {
         out += paint("residue", "1") + " scanned \(target.reference)"
         out += " — \(target.images.count) image\(target.images.count == 1 ? "" : "s"), \(report.summary.layersScanned) layer\(report.summary.layersScanned == 1 ? "" : "s"), \(report.summary.filesScanned) files\n"
 
+        if let match = report.dockerfile {
+            for image in match.images {
+                out += (match.images.count > 1 ? "\(image.platform ?? ""): " : "") + "Dockerfile \(match.path): \(image.note)\n"
+            }
+        }
         let byPlatform = Dictionary(grouping: report.findings) { $0.location.platform ?? "" }
         for image in target.images {
             let findings = byPlatform[image.platform ?? ""] ?? []
@@ -90,6 +95,7 @@ public struct TextReporter: Reporter {
         case .configOther: place = "config \(location.field ?? "")"
         }
         lines.append("      where:   \(place)")
+        if let source = location.dockerfile { lines.append("      line:    \(source.path):\(source.line)") }
         if let instruction = location.instruction, location.kind != .layerFile {
             lines.append("      from:    \(truncate(instruction, 110))")
         }

@@ -46,6 +46,9 @@ struct Scan: ParsableCommand {
     @Option(name: .long, help: "Write the report to this file instead of standard output.")
     var output: String?
 
+    @Option(name: .long, help: "The Dockerfile the image was built from: each finding gets the line that caused it.")
+    var dockerfile: String?
+
     @Flag(name: .long, help: "Never colour the text output (also: NO_COLOR set, or output not a terminal).")
     var noColor = false
 
@@ -70,12 +73,13 @@ struct Scan: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let report: ScanReport
+        var report: ScanReport
         do {
             report = try Scanner(ruleSet: ruleSet, options: options).scan(reference)
         } catch {
             throw CLIError("\(error)")
         }
+        if let dockerfile { try attachDockerfile(dockerfile, reference: reference, platform: options.platform, to: &report) }
         let toTerminal = output == nil && isatty(STDOUT_FILENO) != 0
         let color = toTerminal && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         let reporter: Reporter = format == .json ? JSONReporter() : TextReporter(color: color)
