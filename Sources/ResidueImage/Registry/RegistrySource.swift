@@ -14,12 +14,17 @@ public struct RegistrySource: ImageSource {
     }
 
     public func resolve(platform: Platform?) throws -> [ResolvedImage] {
+        try resolveWithDigest(platform: platform).images
+    }
+
+    /// The images and the digest of the manifest (or index) the tag points to.
+    public func resolveWithDigest(platform: Platform?) throws -> (digest: Digest, images: [ResolvedImage]) {
         let top = try client.manifest(repository: reference.repository, reference: reference.manifestReference)
         let descriptor = Descriptor(mediaType: top.mediaType, digest: top.digest, size: Int64(top.bytes.count))
         let provider = RegistryBlobs(client: client, repository: reference.repository, prefetched: [top.digest: top.bytes])
         var images: [ResolvedImage] = []
         try ManifestResolver(provider: provider).collect(descriptor, names: [reference.name], into: &images)
-        return try filterPlatforms(ManifestResolver.unique(images), platform: platform, what: reference.description)
+        return (top.digest, try filterPlatforms(ManifestResolver.unique(images), platform: platform, what: reference.description))
     }
 }
 
