@@ -36,7 +36,7 @@ public final class RegistryClient: @unchecked Sendable {
         if !settings.tlsVerify {
             var probe = HTTPRequest(url: base + "/v2/")
             probe.tlsVerify = false
-            probe.totalTimeout = 15
+            probe.totalTimeout = 10
             probe.connectTimeout = 10
             if (try? HTTPResponse(probe)) == nil { base = "http://\(apiHost)" }
         }

@@ -89,6 +89,8 @@ final class TinyHTTP: @unchecked Sendable {
             let n = read(fd, &chunk, chunk.count)
             if n <= 0 { return nil }
             data += chunk[0..<n]
+            // A TLS ClientHello (a client probing for https): hang up at once, as real servers do.
+            if data.first == 0x16 { return nil }
             headEnd = find(data, [13, 10, 13, 10])
         }
         let head = String(decoding: data[0..<headEnd!], as: UTF8.self)
