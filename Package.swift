@@ -15,11 +15,13 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // HTTP for registries and the Docker Engine API (libcurl4-openssl-dev): see Sources/ResidueImage/Registry/HTTP.swift.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Byte streams, SHA-256 and libarchive: everything that reads bytes.
         .target(name: "ResidueArchive", dependencies: ["CArchive", "CCrypto"]),
-        // The image model and its sources (docker-archive, oci, oci-archive), history parsing.
-        .target(name: "ResidueImage", dependencies: ["ResidueArchive"]),
+        // The image model and its sources (docker-archive, oci, oci-archive, docker://, docker-daemon:), history parsing.
+        .target(name: "ResidueImage", dependencies: ["ResidueArchive", "CCurl"]),
         // Rules as data, PCRE2, keyword prefilter, entropy: finds secrets in bytes.
         .target(
             name: "ResidueRules",

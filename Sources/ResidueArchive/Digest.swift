@@ -84,6 +84,11 @@ public struct DigestMismatch: Error, CustomStringConvertible {
     public let what: String
     public let expected: Digest
     public let actual: Digest
+    public init(what: String, expected: Digest, actual: Digest) {
+        self.what = what
+        self.expected = expected
+        self.actual = actual
+    }
     public var description: String { "\(what): digest mismatch: expected \(expected), content hashes to \(actual)" }
 }
 

@@ -9,7 +9,6 @@ struct OCILayoutSource: ImageSource {
     let reference: String?
 
     static let refNameAnnotation = "org.opencontainers.image.ref.name"
-    static let maximumIndexDepth = 4
 
     func resolve(platform: Platform?) throws -> [ResolvedImage] {
         let top = try decode(ImageIndex.self, from: try store.readSmall("index.json"), what: "index.json")
@@ -21,22 +20,13 @@ struct OCILayoutSource: ImageSource {
                 throw ImageError("\(store.what): no image named \"\(reference)\" in index.json (it has: \(known.isEmpty ? "no names" : known.joined(separator: ", ")))")
             }
         }
+        let resolver = ManifestResolver(provider: LayoutBlobs(store: store))
         var images: [ResolvedImage] = []
         for descriptor in selected {
             let names = [descriptor.annotations?[Self.refNameAnnotation]].compactMap { $0 }
-            try collect(descriptor, names: names, depth: 0, ancestors: [], into: &images)
+            try resolver.collect(descriptor, names: names, into: &images)
         }
-        // Two refs (or an index and a ref) may lead to the same manifest: scan it once.
-        var seen = Set<Digest>()
-        var unique: [ResolvedImage] = []
-        for image in images {
-            guard let digest = image.manifestDigest else { unique.append(image); continue }
-            if seen.insert(digest).inserted {
-                unique.append(image)
-            } else if let position = unique.firstIndex(where: { $0.manifestDigest == digest }) {
-                unique[position] = unique[position].adding(names: image.names)
-            }
-        }
+        let unique = ManifestResolver.unique(images)
         return try filterPlatforms(unique, platform: platform, what: store.what)
     }
 
@@ -47,6 +37,13 @@ struct OCILayoutSource: ImageSource {
         return descriptor.digest.description == reference
     }
 
+}
+
+/// The `blobs/<alg>/<hex>` of a layout.
+struct LayoutBlobs: BlobProvider {
+    let store: FileStore
+    var what: String { store.what }
+
     func blobName(_ digest: Digest) -> String { "blobs/\(digest.algorithm.rawValue)/\(digest.hex)" }
 
     /// Reads a small blob (index, manifest, config), verified; a missing one is named by its role.
@@ -56,50 +53,17 @@ struct OCILayoutSource: ImageSource {
         return try store.readVerified(name, digest: descriptor.digest, size: descriptor.size)
     }
 
-    /// `ancestors` are the indexes on the way here: meeting one again is a loop.
-    private func collect(_ descriptor: Descriptor, names: [String], depth: Int,
-                         ancestors: Set<Digest>, into images: inout [ResolvedImage]) throws {
-        // Attestation manifests (BuildKit provenance/SBOM) describe an image; they are not one.
-        if descriptor.annotations?["vnd.docker.reference.type"] == "attestation-manifest" { return }
-        guard depth <= Self.maximumIndexDepth else {
-            throw ImageError("\(store.what): image indexes nest deeper than \(Self.maximumIndexDepth) levels at \(descriptor.digest)")
-        }
-        guard !ancestors.contains(descriptor.digest) else {
-            throw ImageError("\(store.what): image index \(descriptor.digest) refers to itself")
-        }
-        let bytes = try readBlob(descriptor, role: MediaType.isIndex(descriptor.mediaType) ? "image index" : "manifest")
-        let isIndex = MediaType.isIndex(descriptor.mediaType)
-            || (!MediaType.isManifest(descriptor.mediaType) && Self.looksLikeIndex(bytes))
-        if isIndex {
-            let index = try decode(ImageIndex.self, from: bytes, what: "image index \(descriptor.digest)")
-            for child in index.manifests {
-                try collect(child, names: names, depth: depth + 1, ancestors: ancestors.union([descriptor.digest]), into: &images)
-            }
-            return
-        }
-        let manifest = try decode(ImageManifest.self, from: bytes, what: "manifest \(descriptor.digest)")
-        images.append(try resolveManifest(manifest, digest: descriptor.digest, platform: descriptor.platform, names: names))
+    func manifestBytes(_ descriptor: Descriptor) throws -> [UInt8] {
+        try readBlob(descriptor, role: MediaType.isIndex(descriptor.mediaType) ? "image index" : "manifest")
     }
 
-    static func looksLikeIndex(_ bytes: [UInt8]) -> Bool {
-        (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])?["manifests"] != nil
+    func smallBlob(_ descriptor: Descriptor) throws -> [UInt8] {
+        try readBlob(descriptor, role: "config")
     }
 
-    private func resolveManifest(_ manifest: ImageManifest, digest: Digest, platform: Platform?, names: [String]) throws -> ResolvedImage {
-        let configBytes = try readBlob(manifest.config, role: "config")
-        let config = try decode(ImageConfig.self, from: configBytes, what: "config \(manifest.config.digest)")
-        let store = self.store
-        let layers = manifest.layers.enumerated().map { index, layer in
-            let name = blobName(layer.digest)
-            return LayerBlob(index: index, digest: layer.digest,
-                             diffID: index < config.rootfs.diff_ids.count ? config.rootfs.diff_ids[index] : nil,
-                             mediaType: layer.mediaType, size: layer.size) {
-                VerifyingSource(try store.open(name), expected: layer.digest, size: layer.size,
-                                what: "\(store.what): layer \(layer.digest)")
-            }
-        }
-        return ResolvedImage(platform: platform ?? config.platform, manifestDigest: digest,
-                             configDigest: manifest.config.digest, config: config, layers: layers, names: names)
+    func openLayer(_ descriptor: Descriptor) throws -> ByteSource {
+        VerifyingSource(try store.open(blobName(descriptor.digest)), expected: descriptor.digest, size: descriptor.size,
+                        what: "\(store.what): layer \(descriptor.digest)")
     }
 }
 

@@ -12,6 +12,8 @@ public struct ScanOptions: Sendable {
     public var parallelism = ProcessInfo.processInfo.activeProcessorCount
     /// Where results of layers already walked are found and kept (nil: walk every layer).
     public var layerStore: LayerResultStore?
+    /// How to reach registries (`docker://`) and the daemon (`docker-daemon:`).
+    public var registry = RegistrySettings()
 
     public init() {}
 }
@@ -27,10 +29,13 @@ public struct Scanner {
         self.options = options
     }
 
-    public func scan(_ reference: ImageReference) throws -> ScanReport {
+    /// Scans what `reference` names; `source`, when given, is used instead of opening it.
+    public func scan(_ reference: ImageReference, source: ImageSource? = nil) throws -> ScanReport {
         let images: [ResolvedImage]
         do {
-            images = try reference.openSource().resolve(platform: options.platform)
+            let source = try source ?? reference.openSource(registry: options.registry)
+            if let streaming = source as? StreamingImageSource { return try scanStreamed(reference, streaming) }
+            images = try source.resolve(platform: options.platform)
         } catch let error as ScanError {
             throw error
         } catch {

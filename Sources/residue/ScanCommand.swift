@@ -18,6 +18,8 @@ struct Scan: ParsableCommand {
           docker-archive:PATH[:NAME:TAG|:@N]  `docker save` output
           oci:DIR[:REF]                       an OCI image layout directory
           oci-archive:PATH[:REF]              an OCI layout as one tar
+          docker://[REGISTRY/]REPO[:TAG|@DIGEST]  an image in a registry
+          docker-daemon:NAME[:TAG]            an image in the Docker daemon ($DOCKER_HOST)
           PATH                                a file or folder (format sniffed)
         Every platform of a multi-platform image is scanned unless --platform
         is given. Exit codes: 0 nothing at or above --fail-on, 1 findings,
@@ -52,9 +54,12 @@ struct Scan: ParsableCommand {
     @Flag(name: .long, help: "Never colour the text output (also: NO_COLOR set, or output not a terminal).")
     var noColor = false
 
+    @OptionGroup(title: "Registries and daemon") var registry: RegistryOptions
+
     func run() throws {
         var options = ScanOptions()
         options.showSecrets = showSecrets
+        options.registry = try registry.settings()
         if let platform {
             guard let parsed = Platform(platform) else {
                 throw CLIError("--platform \(platform): expected os/arch[/variant], e.g. linux/amd64")
