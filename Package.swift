@@ -5,6 +5,8 @@ let package = Package(
     name: "residue",
     products: [
         .executable(name: "residue", targets: ["residue"]),
+        // The libraries, for the fuzz targets in Fuzz/ (a separate package, see scripts/fuzz.sh).
+        .library(name: "ResidueKit", targets: ["ResidueArchive", "ResidueImage", "ResidueRules", "ResidueScan", "ResidueDockerfile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
