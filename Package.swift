@@ -27,7 +27,7 @@ let package = Package(
             plugins: ["EmbedRules"]
         ),
         // The scan: layer walking, file status, findings, remediation, reports.
-        .target(name: "ResidueScan", dependencies: ["ResidueImage", "ResidueRules", "ResidueArchive"]),
+        .target(name: "ResidueScan", dependencies: ["ResidueImage", "ResidueRules", "ResidueArchive", "TOMLKit"]),
         // The command line: parses arguments and calls ResidueScan.
         .executableTarget(
             name: "residue",
