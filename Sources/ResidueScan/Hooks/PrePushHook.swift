@@ -89,6 +89,8 @@ public enum PrePushHook {
     /// `Dockerfile`, `Containerfile`, `Dockerfile.dev`, `api.Dockerfile`, `build/Dockerfile-ci`.
     public static func isDockerfile(_ path: String) -> Bool {
         let name = (path as NSString).lastPathComponent.lowercased()
+        // Notes about a Dockerfile are not one (`Dockerfile.md`).
+        if ["md", "txt", "rst", "adoc", "html"].contains((name as NSString).pathExtension) { return false }
         for base in ["dockerfile", "containerfile"] {
             if name == base || name.hasPrefix(base + ".") || name.hasPrefix(base + "-") || name.hasSuffix("." + base) { return true }
         }
