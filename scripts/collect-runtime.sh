@@ -13,7 +13,8 @@ binary="$1" rootfs="$2"
 
 mkdir -p "$rootfs/usr/local/bin"
 install -m 0755 "$binary" "$rootfs/usr/local/bin/residue"
-if command -v strip >/dev/null; then strip --strip-debug "$rootfs/usr/local/bin/residue" 2>/dev/null || true; fi
+# Symbols are not needed to run (Swift keeps its metadata in sections strip leaves alone).
+if command -v strip >/dev/null; then strip "$rootfs/usr/local/bin/residue"; fi
 
 # Every library ldd resolves (`name => /path (addr)`) and the loader (`/lib64/ld-linux… (addr)`),
 # copied to the same path, symlinks dereferenced.

@@ -103,6 +103,29 @@ final class ReportFormatTests: XCTestCase {
         try SARIFValidator.assertValid(["dockerfile-lines": sarif])
     }
 
+    /// With the real `scan --dockerfile` (when this build has it): results point at the
+    /// Dockerfile lines the JSON names, and the SARIF validates.
+    func testScanWithDockerfileGivesSourceLines() throws {
+        let help = try CLI.run(["scan", "--help"])
+        try XCTSkipUnless(help.stdout.contains("--dockerfile"), "this build has no scan --dockerfile yet")
+        let arguments = ["scan", "oci:Fixtures/images/oci:build-arg", "--dockerfile", "Fixtures/dockerfiles/build-arg/Dockerfile"]
+        let json = try CLI.run(arguments + ["--format", "json"])
+        let sarif = try CLI.run(arguments + ["--format", "sarif"])
+        XCTAssertEqual(sarif.status, json.status, sarif.stderr)
+        let results = ((Self.object(sarif.stdout)["runs"] as? [[String: Any]])?[0]["results"] as? [[String: Any]]) ?? []
+        XCTAssertEqual(results.count, json.findings.count)
+        var located = 0
+        for (finding, result) in zip(json.findings, results) {
+            guard let source = (finding["location"] as? [String: Any])?["dockerfile"] as? [String: Any] else { continue }
+            located += 1
+            let physical = ((result["locations"] as? [[String: Any]])?[0]["physicalLocation"] as? [String: Any]) ?? [:]
+            XCTAssertEqual((physical["artifactLocation"] as? [String: Any])?["uri"] as? String, source["path"] as? String)
+            XCTAssertEqual((physical["region"] as? [String: Any])?["startLine"] as? Int, source["line"] as? Int)
+        }
+        XCTAssertGreaterThan(located, 0, "some finding carries its Dockerfile line")
+        try SARIFValidator.assertValid(["scan-dockerfile": sarif.stdout])
+    }
+
     func testJSONLines() throws {
         let jsonl = try CLI.run(["scan", "oci:Fixtures/images/oci:credential-files", "--format", "jsonl"])
         let json = try CLI.run(["scan", "oci:Fixtures/images/oci:credential-files", "--format", "json"])
