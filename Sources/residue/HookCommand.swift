@@ -115,11 +115,12 @@ struct Hook: ParsableCommand {
             }
 
             guard problems.isEmpty else {
+                let allowlistHint = settings.images.isEmpty ? "" : " An accepted image finding goes into .residue.toml as an [[allowlist]] entry with its reason."
                 let message = """
 
                 residue: push blocked — secrets or leaks in: \(problems.joined(separator: "; ")).
                 Apply the fix shown under each finding (rotate any secret that was already built or pushed), \
-                commit, and push again. An accepted finding goes into .residue.toml as an [[allowlist]] entry with its reason.
+                commit, and push again.\(allowlistHint)
                 To push anyway, once: git push --no-verify
 
                 """
