@@ -34,8 +34,10 @@ public final class ProgressLine: @unchecked Sendable {
         lock.withLock {
             switch event {
             case let .started(images, layers):
+                // A streamed source (the daemon) reports its layers before the scan knows the
+                // images: keep what was already counted.
                 self.images = images
-                self.layers = layers
+                self.layers = max(layers, layersDone)
             case let .layerFinished(bytes, files, _):
                 layersDone += 1
                 self.bytes += bytes
@@ -50,8 +52,10 @@ public final class ProgressLine: @unchecked Sendable {
     }
 
     static func text(label: String, images: Int, layersDone: Int, layers: Int, files: Int, bytes: Int64) -> String {
-        let imageText = images == 1 ? "1 image" : "\(images) images"
-        return "residue: \(label) — \(imageText), layers \(layersDone)/\(layers), \(files) files, \(formatBytes(bytes))"
+        // Before the image is resolved (a streamed source) the totals are not known yet.
+        let imageText = images == 0 ? "" : images == 1 ? "1 image, " : "\(images) images, "
+        let layerText = layers == 0 ? "layers \(layersDone)" : "layers \(layersDone)/\(layers)"
+        return "residue: \(label) — \(imageText)\(layerText), \(files) files, \(formatBytes(bytes))"
     }
 
     /// Erases the line (call before printing anything else to the terminal).

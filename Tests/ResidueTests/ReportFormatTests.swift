@@ -212,5 +212,10 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertTrue(box.text.hasSuffix("residue: oci:x — 2 images, layers 2/2, 4 files, 2.0 MB"), box.text)
         line.finish()
         XCTAssertTrue(box.text.hasSuffix("\r\u{1B}[K"))
+
+        // A streamed source: layers arrive before the totals are known.
+        let streamed = ProgressLine(label: "docker-daemon:app") { box.text = $0 }
+        streamed.handler(.layerFinished(bytes: 1000, files: 1, cached: false))
+        XCTAssertTrue(box.text.hasSuffix("docker-daemon:app — layers 1, 1 files, 1.0 KB"), box.text)
     }
 }
