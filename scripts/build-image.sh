@@ -53,13 +53,18 @@ bah push --quiet localhost/residue:ci "docker-archive:$archive:residue:ci" >/dev
 echo "build-image: $archive ($(du -h "$archive" | cut -f1))" >&2
 
 if [ "$check" = 1 ]; then
-  # residue on its own image, from the host: nothing to report.
-  "$binary" scan "docker-archive:$archive" --format text || die "residue reports findings in its own image"
+  # residue on its own image, from the host: nothing to report. The allowlist it is checked
+  # with names the system libraries' published test keys (see the file); whatever it
+  # suppresses is still counted on the summary line.
+  config="$HERE/scripts/own-image.residue.toml"
+  "$binary" scan "docker-archive:$archive" --config "$config" --format text || die "residue reports findings in its own image"
   # The image's own residue runs (every library is there) and reports nothing on itself.
   container="$(bah from --quiet localhost/residue:ci)"
   cp "$archive" "$WORK/run-self.tar"
-  bah run --isolation chroot --volume "$WORK/run-self.tar:/work/image.tar:ro" "$container" -- \
-    /usr/local/bin/residue scan /work/image.tar --format json >"$WORK/self.json" \
+  cp "$config" "$WORK/run-self.toml"
+  chmod 0644 "$WORK/run-self.tar" "$WORK/run-self.toml"
+  bah run --isolation chroot --volume "$WORK/run-self.tar:/work/image.tar:ro" --volume "$WORK/run-self.toml:/work/residue.toml:ro" "$container" -- \
+    /usr/local/bin/residue scan /work/image.tar --config /work/residue.toml --format json >"$WORK/self.json" \
     || { cat "$WORK/self.json" >&2; die "the image's residue did not scan its own image cleanly"; }
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["findings"] == 0, d["findings"]; print("build-image: the image scanned itself: %d layers, %d files, no findings" % (d["summary"]["layersScanned"], d["summary"]["filesScanned"]))' "$WORK/self.json" >&2
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["findings"] == 0, d["findings"]; print("build-image: the image scanned itself: %d layers, %d files, no findings (%d suppressed by scripts/own-image.residue.toml)" % (d["summary"]["layersScanned"], d["summary"]["filesScanned"], d["summary"]["suppressed"]))' "$WORK/self.json" >&2
 fi
