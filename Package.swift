@@ -31,7 +31,7 @@ let package = Package(
             plugins: ["EmbedRules"]
         ),
         // The scan: layer walking, file status, findings, remediation, reports.
-        .target(name: "ResidueScan", dependencies: ["ResidueImage", "ResidueRules", "ResidueArchive"]),
+        .target(name: "ResidueScan", dependencies: ["ResidueImage", "ResidueRules", "ResidueArchive", "TOMLKit"]),
         // Dockerfiles: the parser, the leak linter and the fixer (`residue dockerfile`), and lining
         // image history up with Dockerfile lines (`residue scan --dockerfile`).
         .target(name: "ResidueDockerfile", dependencies: ["ResidueScan", "ResidueImage", "ResidueRules", "ResidueArchive"]),

@@ -88,6 +88,12 @@ public struct Finding: Codable, Sendable {
     public var location: Location
     public var alsoAt: [Location]?
     public var remediation: String
+    /// The secret in clear, for allowlist regexes and stopwords; never encoded in any report.
+    public var clearSecret: String? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case ruleId, title, severity, secret, fingerprint, location, alsoAt, remediation
+    }
 }
 
 /// Something a scan did not read, and why (never a silent truncation).
@@ -132,6 +138,10 @@ public struct ScanSummary: Codable, Sendable {
     public var warnings: [String]
     public var rules: Int
     public var secretsShown: Bool
+    /// Findings an allowlist or the severity threshold of `.residue.toml` suppressed (listed in `suppressed`).
+    public var suppressed = 0
+    /// Findings already in the `--baseline` report (listed in `suppressed`).
+    public var baselined = 0
 }
 
 /// The result of a scan: what reporters format and what the exit code is decided from.
@@ -141,6 +151,8 @@ public struct ScanReport: Codable, Sendable {
     public var summary: ScanSummary
     /// Set by `--dockerfile`: whether the history lined up with it.
     public var dockerfile: DockerfileMatch? = nil
+    /// Findings not reported as leaks, each with its reason (allowlist, baseline, threshold).
+    public var suppressed: [SuppressedFinding] = []
 
     /// Whether any finding is at or above `threshold`.
     public func hasFindings(atOrAbove threshold: Severity) -> Bool {

@@ -124,7 +124,7 @@ public struct TextReporter: Reporter {
     func summaryLine(_ report: ScanReport) -> String {
         let summary = report.summary
         if summary.findings == 0 {
-            return paint("No secrets found", "32") + skippedNote(summary)
+            return paint("No secrets found", "32") + suppressionNote(summary) + skippedNote(summary)
         }
         let counts = Severity.allCases.reversed().compactMap { severity -> String? in
             let count = summary.bySeverity[severity.rawValue] ?? 0
@@ -132,7 +132,7 @@ public struct TextReporter: Reporter {
         }
         var line = paint("\(summary.findings) secret\(summary.findings == 1 ? "" : "s") found", "1") + " (\(counts.joined(separator: ", ")))"
         if !summary.secretsShown { line += "; secrets redacted (--show-secrets to reveal)" }
-        return line + skippedNote(summary)
+        return line + suppressionNote(summary) + skippedNote(summary)
     }
 
     func skippedNote(_ summary: ScanSummary) -> String {

@@ -14,6 +14,8 @@ public struct ScanOptions: Sendable {
     public var layerStore: LayerResultStore?
     /// How to reach registries (`docker://`) and the daemon (`docker-daemon:`).
     public var registry = RegistrySettings()
+    /// Told about layers as they finish (a progress line on a terminal); nil: nothing.
+    public var progress: ScanProgressHandler?
 
     public init() {}
 }
@@ -57,6 +59,7 @@ public struct Scanner {
         for image in images {
             for layer in image.layers where seen.insert(layer.digest).inserted { uniqueLayers.append(layer) }
         }
+        options.progress?(.started(images: images.count, layers: uniqueLayers.count))
         let results = try walkInParallel(uniqueLayers)
         var resultByDigest: [Digest: LayerResult] = [:]
         for result in results { resultByDigest[result.digest] = result }
@@ -129,10 +132,14 @@ public struct Scanner {
     func walkInParallel(_ layers: [LayerBlob]) throws -> [LayerResult] {
         let walker = LayerWalker(ruleSet: ruleSet, limits: options.limits)
         let store = options.layerStore
+        let progress = options.progress
         let collector = ResultCollector(count: layers.count)
         var unknown: [Int] = []
         for (index, layer) in layers.enumerated() {
-            if let known = store?.result(for: layer.digest) { collector.store(known, at: index) } else { unknown.append(index) }
+            if let known = store?.result(for: layer.digest) {
+                collector.store(known, at: index)
+                progress?(.layerFinished(bytes: known.bytesScanned, files: known.filesScanned, cached: true))
+            } else { unknown.append(index) }
         }
         let pending = unknown
         let workers = max(1, min(options.parallelism, pending.count))
@@ -144,6 +151,7 @@ public struct Scanner {
                     let result = try walker.walk(layers[index])
                     store?.store(result)
                     collector.store(result, at: index)
+                    progress?(.layerFinished(bytes: result.bytesScanned, files: result.filesScanned, cached: false))
                 } catch {
                     collector.fail(error)
                 }
@@ -228,7 +236,7 @@ struct FindingAssembler {
                 fingerprint: Fingerprint.make(ruleId: best.ruleId, location: primary, secret: best.secret),
                 location: scrubbed(primary, secrets: secrets),
                 alsoAt: others.isEmpty ? nil : others,
-                remediation: redactor.scrub(remediation, secrets: secrets)))
+                remediation: redactor.scrub(remediation, secrets: secrets), clearSecret: best.secret))
         }
         return findings.sorted(by: Self.reportOrder)
     }

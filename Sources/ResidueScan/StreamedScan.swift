@@ -48,18 +48,22 @@ extension Scanner {
     /// answered from what the stream gave.
     func scanStreamed(_ reference: ImageReference, _ source: StreamingImageSource) throws -> ScanReport {
         let walker = LayerWalker(ruleSet: ruleSet, limits: options.limits)
+        let progress = options.progress
         var count = 0
         let (images, layers) = try source.stream(platform: options.platform) { stream, what -> LayerResult in
             count += 1
             let box = SourceBox(stream)
             let placeholder = Digest.sha256(of: what)
             let blob = LayerBlob(index: count - 1, digest: placeholder, diffID: nil, mediaType: nil, size: nil) { box.source }
-            return try walker.walk(blob)
+            let result = try walker.walk(blob)
+            progress?(.layerFinished(bytes: result.bytesScanned, files: result.filesScanned, cached: false))
+            return result
         }
         var known: [Digest: LayerResult] = [:]
         for (digest, result) in layers { known[digest] = result.keyed(by: digest) }
         var options = self.options
         options.layerStore = PrefilledLayerStore(known, fallback: self.options.layerStore)
+        options.progress = nil // every layer was reported as it streamed
         return try Scanner(ruleSet: ruleSet, options: options).scan(reference, source: ResolvedImagesSource(images))
     }
 }
