@@ -8,6 +8,8 @@ public final class CompiledRule: @unchecked Sendable {
     let pathFilters: [CompiledRegex]
     let allowPatterns: [CompiledRegex]
     let validator: ((String) -> Bool)?
+    /// `allowlists`, compiled (RuleSet+Allow.swift).
+    let allowlists: [CompiledAllowlist]
 
     init(_ rule: Rule) throws {
         self.rule = rule
@@ -20,6 +22,7 @@ public final class CompiledRule: @unchecked Sendable {
         pathFilters = try (rule.paths ?? []).map { try CompiledRegex($0, origin: "\(origin) paths") }
         allowPatterns = try (rule.allow ?? []).map { try CompiledRegex($0, origin: "\(origin) allow") }
         validator = rule.validate.flatMap(Validators.named)
+        allowlists = try (rule.allowlists ?? []).map { try CompiledAllowlist($0, origin: origin) }
     }
 }
 
@@ -40,6 +43,8 @@ public final class RuleSet: @unchecked Sendable {
     let automaton: KeywordAutomaton
     /// keyword id → rule indices that listed it.
     let rulesForKeyword: [[Int]]
+    /// Rules without keywords (limited by paths instead): they run on every buffer their paths allow.
+    let keywordless: [Int]
 
     private let byID: [String: CompiledRule]
 
@@ -62,6 +67,7 @@ public final class RuleSet: @unchecked Sendable {
         }
         automaton = KeywordAutomaton(keywords: keywords)
         self.rulesForKeyword = rulesForKeyword
+        keywordless = rules.indices.filter { rules[$0].keywords.isEmpty }
     }
 
     public static func defaults(extraFiles: [String] = []) throws -> RuleSet {
@@ -102,6 +108,7 @@ public final class Matcher {
         for (keyword, hit) in keywordHits.enumerated() where hit {
             for rule in ruleSet.rulesForKeyword[keyword] { ruleHits[rule] = true; any = true }
         }
+        for rule in ruleSet.keywordless { ruleHits[rule] = true; any = true }
         guard any else { return [] }
         var matches: [RuleMatch] = []
         for (index, hit) in ruleHits.enumerated() where hit {
@@ -110,7 +117,8 @@ public final class Matcher {
             if !compiled.pathFilters.isEmpty {
                 guard let path, compiled.pathFilters.contains(where: { state.matches($0, path) }) else { continue }
             }
-            matches += run(compiled, index: index, in: bytes)
+            if let path, compiled.allowlists.contains(where: { $0.allowsWholeFile(path, state: state) }) { continue }
+            matches += run(compiled, index: index, in: bytes, path: path)
         }
         return Self.preferSpecific(matches, rules: ruleSet.rules)
     }
@@ -120,7 +128,7 @@ public final class Matcher {
         run(ruleSet.rules[index], index: index, in: bytes)
     }
 
-    private func run(_ compiled: CompiledRule, index: Int, in bytes: UnsafeRawBufferPointer) -> [RuleMatch] {
+    private func run(_ compiled: CompiledRule, index: Int, in bytes: UnsafeRawBufferPointer, path: String? = nil) -> [RuleMatch] {
         var results: [RuleMatch] = []
         var start = 0
         while start <= bytes.count, let groups = state.firstMatch(compiled.regex, in: bytes, from: start) {
@@ -131,6 +139,7 @@ public final class Matcher {
             if let minimum = compiled.rule.entropy, SecretValues.entropy(secretBytes) < minimum { continue }
             let secret = String(decoding: secretBytes, as: UTF8.self)
             if compiled.allowPatterns.contains(where: { state.matches($0, secret) }) { continue }
+            if !compiled.allowlists.isEmpty, isAllowed(compiled, secret: secret, match: whole, in: bytes, path: path) { continue }
             if let validator = compiled.validator, !validator(secret) { continue }
             results.append(RuleMatch(ruleIndex: index, secretRange: secretRange, matchRange: whole, secret: secret))
         }

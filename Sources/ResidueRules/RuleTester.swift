@@ -22,7 +22,7 @@ public enum RuleTester {
                 var bytes = Array(example.utf8)
                 let hits = bytes.withUnsafeMutableBytes { matcher.run(ruleAt: index, on: UnsafeRawBufferPointer($0)) }
                 let lower = example.lowercased()
-                let keywordPresent = rule.keywords.contains { lower.contains($0.lowercased()) }
+                let keywordPresent = rule.keywords.isEmpty || rule.keywords.contains { lower.contains($0.lowercased()) }
                 if hits.isEmpty || !keywordPresent {
                     failures.append(RuleTestFailure(ruleId: rule.id, sample: example, expectedMatch: true))
                 }

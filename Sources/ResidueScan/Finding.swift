@@ -88,11 +88,17 @@ public struct Finding: Codable, Sendable {
     public var location: Location
     public var alsoAt: [Location]?
     public var remediation: String
+    /// high: a vendor format with a verified checksum or an unmistakable prefix; medium: a
+    /// value recognised by the name beside it; low: a generic rule, a failed checksum, or test
+    /// and example material (ConfidenceAssessor in ResidueRules).
+    public var confidence: Confidence? = nil
+    /// Why the confidence differs from the rule's own (checksum, test directory…).
+    public var confidenceNote: String? = nil
     /// The secret in clear, for allowlist regexes and stopwords; never encoded in any report.
     public var clearSecret: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case ruleId, title, severity, secret, fingerprint, location, alsoAt, remediation
+        case ruleId, title, severity, secret, fingerprint, location, alsoAt, remediation, confidence, confidenceNote
     }
 }
 

@@ -83,7 +83,8 @@ public struct Scanner {
                     }
                     observations.append(Observation(ruleId: rule.id, title: rule.title, severity: rule.severity,
                                                     priority: Observation.priority(of: rule), secret: hit.secret,
-                                                    location: location, imageIndex: imageIndex))
+                                                    location: location, imageIndex: imageIndex,
+                                                    assessment: ConfidenceAssessor.assess(rule, secret: hit.secret, path: hit.path)))
                 }
             }
         }
@@ -236,7 +237,9 @@ struct FindingAssembler {
                 fingerprint: Fingerprint.make(ruleId: best.ruleId, location: primary, secret: best.secret),
                 location: scrubbed(primary, secrets: secrets),
                 alsoAt: others.isEmpty ? nil : others,
-                remediation: redactor.scrub(remediation, secrets: secrets), clearSecret: best.secret))
+                remediation: redactor.scrub(remediation, secrets: secrets),
+                confidence: best.assessment?.confidence ?? .medium,
+                confidenceNote: best.assessment?.reason, clearSecret: best.secret))
         }
         return findings.sorted(by: Self.reportOrder)
     }
