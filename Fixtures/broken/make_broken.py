@@ -91,10 +91,11 @@ class Layout:
         return m
 
 
-def case(name, expect, mentions=None, findings=None, note=""):
+def case(name, expect, mentions=None, findings=None, note="", args=None, skipped=None):
     cases.append({"name": name, "reference": f"oci:Fixtures/broken/{name}", "expect": expect,
                   **({"mentions": mentions} if mentions else {}),
-                  **({"findings": findings} if findings is not None else {}), "note": note})
+                  **({"findings": findings} if findings is not None else {}),
+                  **({"args": args} if args else {}), **({"skipped": skipped} if skipped else {}), "note": note})
 
 
 leaky = tar_bytes([("app/", None, "dir"), ("app/.env", f"GITHUB_TOKEN={TOKEN}\n".encode(), "file")])
@@ -231,6 +232,79 @@ layout = Layout(name)
 with open(os.path.join(layout.root, "index.json"), "w") as f:
     json.dump({"schemaVersion": 2, "manifests": []}, f)
 case(name, "error", mentions="no image", note="index.json lists nothing")
+
+# --- bombs and limits: bounded scans that say what they skipped ---------------------------
+class Zeros(io.RawIOBase):
+    """`size` zero bytes, streamed (the bomb is never held in memory)."""
+    def __init__(self, size):
+        self.left = size
+    def readable(self):
+        return True
+    def readinto(self, buffer):
+        n = min(len(buffer), self.left)
+        buffer[:n] = bytes(n)
+        self.left -= n
+        return n
+
+def streamed_tar_gz(path, members):
+    """members: (name, size, fileobj) — written straight into a gzip'd tar file."""
+    with open(path, "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as compressed:
+            with tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for member_name, size, fileobj in members:
+                    info = tarfile.TarInfo(member_name)
+                    info.size = size
+                    info.mtime = 0
+                    tar.addfile(info, fileobj)
+
+name = "bomb-gzip"
+layout = Layout(name)
+secret_file = f"API_TOKEN={TOKEN}\n".encode()
+bomb_size = 300 << 20
+streamed_tar_gz("/tmp/residue-bomb.tar.gz", [("app/.env", len(secret_file), io.BytesIO(secret_file)),
+                                             ("var/zeros.img", bomb_size, Zeros(bomb_size))])
+stored = open("/tmp/residue-bomb.tar.gz", "rb").read()
+os.remove("/tmp/residue-bomb.tar.gz")
+# The uncompressed digest, computed as a stream too.
+digest = hashlib.sha256()
+inflated = gzip.GzipFile(fileobj=io.BytesIO(stored))
+while True:
+    chunk = inflated.read(1 << 20)
+    if not chunk:
+        break
+    digest.update(chunk)
+layout.image([(stored, b"")], diff_ids=["sha256:" + digest.hexdigest()])
+case(name, "scan", findings=[{"ruleId": "github-pat", "path": "/app/.env"}], skipped="decompression bomb",
+     note="300 MiB of zeros in a 300 KiB layer, after a real secret: the secret is reported, the bomb is cut short")
+
+name = "nested-too-deep"
+layout = Layout(name)
+inner = tar_bytes([("deepest/.env", f"TOKEN={TOKEN}\n".encode(), "file")])
+for level in range(5):
+    inner = tar_bytes([(f"level{level}.tar.gz", gz(inner), "file")])
+layout.image([(gz(inner), inner)])
+case(name, "scan", findings=[], skipped="nested deeper than 3",
+     note="tar.gz inside tar.gz six levels down: the default depth stops at 3 and says so")
+
+name = "many-entries"
+layout = Layout(name)
+import zipfile
+zip_buffer = io.BytesIO()
+with zipfile.ZipFile(zip_buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    for number in range(3000):
+        archive.writestr(zipfile.ZipInfo(f"f{number:05}.txt", date_time=(1980, 1, 1, 0, 0, 0)), b"x")
+many = tar_bytes([("app/many.zip", zip_buffer.getvalue(), "file")])
+layout.image([(gz(many), many)])
+case(name, "scan", findings=[], args=["--max-entries", "1000"], skipped="first 1000 entries",
+     note="a zip with 3000 entries read with --max-entries 1000")
+
+name = "big-file"
+layout = Layout(name)
+big = (b"filler line of text\n" * 160000) + f"TOKEN={TOKEN}\n".encode()
+big_tar = tar_bytes([("data/big.log", big, "file")])
+layout.image([(gz(big_tar), big_tar)])
+case(name, "scan", findings=[], args=["--max-file-size", "1MiB"], skipped="first 1048576 bytes",
+     note="a 3 MiB file whose secret sits past --max-file-size 1MiB: not found, and the report says so")
 
 with open(os.path.join(HERE, "cases.json"), "w") as f:
     json.dump({"cases": cases}, f, indent=1, sort_keys=True)

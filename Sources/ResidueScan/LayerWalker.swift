@@ -84,31 +84,44 @@ struct LayerWalker {
         do {
             let source = try layer.open()
             let reader = try ArchiveReader(source: source, formats: .tar, what: what)
-            while let entry = try reader.nextEntry() {
-                let path = normalizePath(entry.name)
-                let name = (path as NSString).lastPathComponent
-                let directory = (path as NSString).deletingLastPathComponent
-                if name.hasPrefix(".wh.") {
-                    if name == ".wh..wh..opq" {
-                        result.changes.opaqueDirectories.insert(directory)
-                    } else if !name.hasPrefix(".wh..wh.") {
-                        result.changes.whiteouts.insert((directory as NSString).appendingPathComponent(String(name.dropFirst(4))))
+            let budget = LayerBudget(reader: reader, limits: limits)
+            scanner.budget = budget
+            var currentPath: String?
+            do {
+                while let entry = try reader.nextEntry() {
+                    try budget.countEntry()
+                    try budget.check()
+                    let path = normalizePath(entry.name)
+                    currentPath = path
+                    let name = (path as NSString).lastPathComponent
+                    let directory = (path as NSString).deletingLastPathComponent
+                    if name.hasPrefix(".wh.") {
+                        if name == ".wh..wh..opq" {
+                            result.changes.opaqueDirectories.insert(directory)
+                        } else if !name.hasPrefix(".wh..wh.") {
+                            result.changes.whiteouts.insert((directory as NSString).appendingPathComponent(String(name.dropFirst(4))))
+                        }
+                        continue
                     }
-                    continue
+                    if path == "/" { continue }
+                    result.changes.written.insert(path)
+                    guard entry.kind == .regular, entry.size != 0 else { continue }
+                    var fileHits: [FileHit] = []
+                    try scanner.scan(LayerStreamSource(reader), path: path, depth: 0, layerDigest: layer.digest.description, hits: &fileHits)
+                    result.hits += fileHits.map {
+                        LayerFileHit(ruleId: ruleSet.rules[$0.ruleIndex].rule.id, secret: $0.secret, path: $0.path,
+                                     containerPath: path, line: $0.line)
+                    }
                 }
-                if path == "/" { continue }
-                result.changes.written.insert(path)
-                guard entry.kind == .regular, entry.size != 0 else { continue }
-                var fileHits: [FileHit] = []
-                try scanner.scan(LayerStreamSource(reader), path: path, depth: 0, layerDigest: layer.digest.description, hits: &fileHits)
-                result.hits += fileHits.map {
-                    LayerFileHit(ruleId: ruleSet.rules[$0.ruleIndex].rule.id, secret: $0.secret, path: $0.path,
-                                 containerPath: path, line: $0.line)
-                }
+                result.compression = reader.compression
+                // libarchive stops at the tar end marker: read what is left so the digest covers every byte.
+                try source.drain()
+            } catch let limit as LayerLimitReached {
+                // A bounded scan, never a silent truncation: what was read is reported, and so is where it stopped.
+                result.compression = reader.compression
+                result.skipped.append(Skipped(layerDigest: layer.digest.description, path: currentPath,
+                                              reason: "\(limit); the rest of the layer was not read and its digest not verified"))
             }
-            result.compression = reader.compression
-            // libarchive stops at the tar end marker: read what is left so the digest covers every byte.
-            try source.drain()
         } catch {
             // Name the layer once: errors from the archive reader already start with it.
             let underlying = (error as? LayerFailure)?.underlying ?? error
@@ -117,7 +130,7 @@ struct LayerWalker {
         }
         result.filesScanned = scanner.filesScanned
         result.bytesScanned = scanner.bytesScanned
-        result.skipped = scanner.skipped
+        result.skipped = scanner.skipped + result.skipped
         return result
     }
 }

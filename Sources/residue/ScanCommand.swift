@@ -42,9 +42,12 @@ struct Scan: ParsableCommand {
 
     @OptionGroup(title: "Registries and daemon") var registry: RegistryOptions
 
+    @OptionGroup(title: "Limits (each one reached is reported as skipped)") var limits: LimitOptions
+
     func run() throws {
         var options = ScanOptions()
         options.showSecrets = showSecrets
+        try limits.apply(to: &options.limits)
         options.registry = try registry.settings()
         if let platform {
             guard let parsed = Platform(platform) else {

@@ -12,7 +12,8 @@ final class BrokenInputTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(cases.count, 15)
         for item in cases {
             let name = item["name"] as! String
-            let result = try CLI.run(["scan", item["reference"] as! String, "--format", "json"])
+            let extra = item["args"] as? [String] ?? []
+            let result = try CLI.run(["scan", item["reference"] as! String, "--format", "json"] + extra)
             switch item["expect"] as! String {
             case "error":
                 XCTAssertEqual(result.status, 2, "\(name): exit status; stderr: \(result.stderr)")
@@ -30,6 +31,14 @@ final class BrokenInputTests: XCTestCase {
                     ((finding["ruleId"] as? String) ?? "", ((finding["location"] as? [String: Any])?["path"] as? String) ?? "")
                 }
                 XCTAssertEqual(found.count, expected.count, "\(name): \(found)")
+                // A limit that was reached is in the report, never a silent truncation.
+                let skipped = ((result.json?["summary"] as? [String: Any])?["skipped"] as? [[String: Any]] ?? [])
+                    .compactMap { $0["reason"] as? String }
+                if let want = item["skipped"] as? String {
+                    XCTAssertTrue(skipped.contains { $0.contains(want) }, "\(name): skipped should mention \(want): \(skipped)")
+                } else {
+                    XCTAssertEqual(skipped, [], "\(name): nothing should be skipped")
+                }
                 for want in expected {
                     XCTAssertTrue(found.contains { $0.0 == want["ruleId"] && ($0.1 == want["path"] || (want["pathPrefix"].map($0.1.hasPrefix) ?? false)) },
                                   "\(name): expected \(want) in \(found)")
@@ -46,6 +55,18 @@ final class BrokenInputTests: XCTestCase {
         XCTAssertTrue(warnings.first?.contains("not attributed") ?? false, "\(warnings)")
         let finding = result.findings.first?["location"] as? [String: Any]
         XCTAssertEqual(finding?["historyIndex"] as? Int, 0, "the layer that lines up keeps its instruction")
+    }
+
+    /// The limits are flags: without --max-file-size the big file's secret is found.
+    func testLimitsAreOptionsWithDefaults() throws {
+        let result = try CLI.run(["scan", "oci:Fixtures/broken/big-file", "--format", "json"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.findings.count, 1)
+        let deeper = try CLI.run(["scan", "oci:Fixtures/broken/nested-too-deep", "--format", "json", "--max-depth", "8"])
+        XCTAssertEqual(deeper.findings.map { ($0["location"] as? [String: Any])?["path"] as? String },
+                       ["/level4.tar.gz!level3.tar.gz!level2.tar.gz!level1.tar.gz!level0.tar.gz!deepest/.env"])
+        let bad = try CLI.run(["scan", "oci:Fixtures/broken/big-file", "--max-file-size", "lots"])
+        XCTAssertEqual(bad.status, 2)
     }
 
     /// A hostile image never makes residue touch the host: the paths its entries name stay untouched.
