@@ -3,12 +3,18 @@
 # apt entirely when everything is already there.
 set -euo pipefail
 
-build_packages=(libarchive-dev libpcre2-dev libssl-dev libsqlite3-dev pkg-config)
-# Tests and fixture rebuilds: a real builder (buildah), skopeo, busybox for the base image.
-test_packages=(buildah skopeo busybox-static zstd pcre2-utils)
+build_packages=(libarchive-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev pkg-config)
+# Tests and fixture rebuilds: a real builder (buildah), skopeo, busybox for the base image;
+# a real registry (docker-registry), htpasswd and openssl for its auth modes, podman for the daemon API.
+test_packages=(buildah skopeo busybox-static zstd pcre2-utils docker-registry apache2-utils openssl podman)
 
 wanted=("${build_packages[@]}")
-if [ "${1:-}" = "--test" ]; then wanted+=("${test_packages[@]}"); fi
+if [ "${1:-}" = "--test" ]; then
+    wanted+=("${test_packages[@]}")
+    # SARIF reports are validated against the official schema with Python's jsonschema
+    # (Debian's package, unless one is importable already, e.g. from pip).
+    python3 -c 'import jsonschema' 2>/dev/null || wanted+=(python3-jsonschema)
+fi
 
 missing=()
 for package in "${wanted[@]}"; do

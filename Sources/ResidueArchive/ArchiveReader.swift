@@ -41,6 +41,10 @@ public final class ArchiveReader: ByteSource {
     private var opened = false
     public private(set) var bytesRead: Int64 = 0
 
+    /// Bytes the decompressors have produced so far (the tar stream's position): with
+    /// `bytesRead`, the expansion ratio that gives a decompression bomb away.
+    public var uncompressedBytes: Int64 { archive_filter_bytes(archive, 0) }
+
     public init(source: ByteSource, formats: Formats, what: String, bufferSize: Int = 256 * 1024) throws {
         guard let archive = archive_read_new() else { throw ArchiveError("\(what): out of memory") }
         self.archive = archive
@@ -95,7 +99,11 @@ public final class ArchiveReader: ByteSource {
     public func nextEntry() throws -> ArchiveEntry? {
         var entryPointer: OpaquePointer?
         let status = archive_read_next_header(archive, &entryPointer)
-        if status == ARCHIVE_EOF { return nil }
+        if status == ARCHIVE_EOF {
+            // libarchive can reach the end marker after a read callback failed: that failure wins.
+            if let sourceError { throw sourceError }
+            return nil
+        }
         if status != ARCHIVE_OK && status != ARCHIVE_WARN { throw failure("cannot read entry header") }
         guard let entry = entryPointer else { throw failure("cannot read entry header") }
         let name = Self.decodeName(archive_entry_pathname(entry))

@@ -84,6 +84,11 @@ public struct DigestMismatch: Error, CustomStringConvertible {
     public let what: String
     public let expected: Digest
     public let actual: Digest
+    public init(what: String, expected: Digest, actual: Digest) {
+        self.what = what
+        self.expected = expected
+        self.actual = actual
+    }
     public var description: String { "\(what): digest mismatch: expected \(expected), content hashes to \(actual)" }
 }
 
@@ -106,8 +111,22 @@ public final class VerifyingSource: ByteSource {
         self.what = what
     }
 
+    /// The verdict at the end of the stream, repeated to every later read: a reader that saw
+    /// the error once (libarchive may swallow it past the tar end marker) sees it again.
+    var failure: Error?
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let failure { throw failure }
         if finished { return 0 }
+        do {
+            return try readVerifying(into: buffer)
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    private func readVerifying(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = try inner.read(into: buffer)
         if n > 0 {
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))

@@ -14,12 +14,14 @@ public struct CacheError: Error, CustomStringConvertible {
 /// shared by many images, or an image scanned again, is read once.
 ///
 /// Never holds a secret in clear: a hit is stored as its rule, path, line, masked form,
-/// fingerprint and a keyed hash of the secret (`SealedSecret`; the key is a random file next to
-/// the database, mode 0600). That is all a redacted report needs; `--show-secrets` walks the
-/// layers that had findings again.
+/// fingerprint, confidence and a keyed hash of the secret (`SealedSecret`; the key is a random
+/// file next to the database, mode 0600). That is all a redacted report needs; `--show-secrets`
+/// and allowlists that test the secret itself (regexes, stopwords) walk the layers that had
+/// such findings again.
 public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
     /// Bump when what a layer result holds, or how it is computed, changes.
-    static let formatVersion = "residue-layer-cache-v1"
+    /// v2: hits carry their confidence (decided while the secret was in clear).
+    static let formatVersion = "residue-layer-cache-v2"
 
     public let directory: URL
     public let version: String
@@ -121,9 +123,10 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
             guard let text = sqlite3_column_text(statement, 3),
                   let summary = try? JSONDecoder().decode(StoredSummary.self, from: Data(String(cString: text).utf8))
             else { return nil }
-            result.hits = summary.hits.map {
-                LayerFileHit(ruleId: $0.ruleId, sealed: $0.sealed, redacted: $0.redacted, fingerprint: $0.fingerprint,
-                             path: $0.path, containerPath: $0.containerPath, line: $0.line)
+            result.hits = summary.hits.map { hit in
+                LayerFileHit(ruleId: hit.ruleId, sealed: hit.sealed, redacted: hit.redacted, fingerprint: hit.fingerprint,
+                             path: hit.path, containerPath: hit.containerPath, line: hit.line,
+                             assessment: hit.confidence.map { Assessment(confidence: $0, reason: hit.confidenceNote) })
             }
             result.filesScanned = summary.filesScanned
             result.bytesScanned = summary.bytesScanned
@@ -134,12 +137,15 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
     }
 
     public func store(_ result: LayerResult) {
-        guard let sealer else { return }
+        // A layer a limit cut short was never checked against its digest: a forged blob that
+        // claims a real layer's digest must not answer for that layer in later scans.
+        guard let sealer, result.digestVerified else { return }
         let summary = StoredSummary(
             hits: result.hits.compactMap { hit in
                 guard let sealed = hit.sealed ?? hit.secret.map({ sealer.seal(Array($0.utf8)) }) else { return nil }
                 return StoredHit(ruleId: hit.ruleId, path: hit.path, containerPath: hit.containerPath, line: hit.line,
-                                 redacted: hit.redacted, fingerprint: hit.fingerprint, sealed: sealed)
+                                 redacted: hit.redacted, fingerprint: hit.fingerprint, sealed: sealed,
+                                 confidence: hit.assessment?.confidence, confidenceNote: hit.assessment?.reason)
             },
             filesScanned: result.filesScanned, bytesScanned: result.bytesScanned, skipped: result.skipped,
             compression: result.compression)
@@ -225,4 +231,7 @@ struct StoredHit: Codable {
     var redacted: String
     var fingerprint: String
     var sealed: SealedSecret
+    /// The confidence decided while the secret was in clear, and why it differs from the rule's.
+    var confidence: Confidence?
+    var confidenceNote: String?
 }

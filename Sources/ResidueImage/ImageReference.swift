@@ -85,8 +85,8 @@ public struct ImageReference: Sendable, CustomStringConvertible {
         throw ImageError("\(path): neither a docker archive (no manifest.json) nor an OCI archive (no index.json)")
     }
 
-    /// Opens the source this reference names.
-    public func openSource() throws -> ImageSource {
+    /// Opens the source this reference names; `registry` says how to reach registries and the daemon.
+    public func openSource(registry: RegistrySettings = RegistrySettings()) throws -> ImageSource {
         switch transport {
         case .dockerArchive:
             return DockerArchiveSource(store: try TarStore(path: location), reference: selector)
@@ -98,8 +98,11 @@ public struct ImageReference: Sendable, CustomStringConvertible {
                 throw ImageError("\(location): not a directory (an OCI layout is a directory; use oci-archive: for a tar)")
             }
             return OCILayoutSource(store: DirectoryStore(root: location), reference: selector)
-        case .docker, .dockerDaemon:
-            throw ImageError("\(self): the \(transport.rawValue) transport is not supported yet; export the image with `skopeo copy \(self) docker-archive:image.tar` and scan the archive")
+        case .docker:
+            let parsed = try RegistryReference.parse(location)
+            return RegistrySource(reference: parsed, client: RegistryClient(registry: parsed.registry, settings: registry))
+        case .dockerDaemon:
+            return try DaemonSource(name: location, settings: registry)
         }
     }
 }

@@ -76,7 +76,7 @@ public final class MatchState {
     }
 
     /// Whether the pattern matches anywhere in `text`.
-    func matches(_ regex: CompiledRegex, _ text: String) -> Bool {
+    public func matches(_ regex: CompiledRegex, _ text: String) -> Bool {
         var copy = Array(text.utf8)
         return copy.withUnsafeMutableBytes { firstMatch(regex, in: UnsafeRawBufferPointer($0), from: 0) != nil }
     }

@@ -20,10 +20,43 @@ public struct Rule: Sendable, Decodable {
     /// contains (0: it starts with the keyword). Lets the scan try an anchored match at each
     /// keyword instead of searching around it; the rule tests check it on every example.
     public var keywordLead: Int?
+    /// Where a keyword must be for the regex to run: `match` (default: inside the match; the
+    /// regex runs only near keywords) or `buffer` (anywhere in the scanned buffer, as gitleaks
+    /// does: for a token without a literal part, found by a name elsewhere in the file — the
+    /// regex then searches the whole buffer).
+    public var keywordScope: KeywordScope?
+    /// How sure a match is, before checksums and context adjust it (Confidence.swift).
+    public var confidence: Confidence?
+    /// A vendor checksum in the token format that raises (or lowers) confidence (Checksums.swift).
+    public var checksum: String?
+    /// Further exceptions, each a set of conditions (gitleaks' `[[rules.allowlists]]`).
+    public var allowlists: [Allowlist]?
     public var examples: [String]?
     public var counterExamples: [String]?
 
+    /// A match is let go when the list's conditions hold: any of them (`or`, the default) or
+    /// all the list sets (`and`).
+    public struct Allowlist: Sendable, Decodable {
+        public enum Target: String, Sendable, Decodable { case secret, match, line }
+        public var regexes: [String]?
+        /// What `regexes` are tested against: the secret (default), the whole match, or its line.
+        public var target: Target?
+        /// The file's path matches one of these.
+        public var paths: [String]?
+        /// The secret contains one of these (case-insensitive).
+        public var stopwords: [String]?
+        /// "or" (default) or "and".
+        public var condition: String?
+        public init(regexes: [String]? = nil, target: Target? = nil, paths: [String]? = nil, stopwords: [String]? = nil, condition: String? = nil) {
+            self.regexes = regexes; self.target = target; self.paths = paths; self.stopwords = stopwords; self.condition = condition
+        }
+    }
+
+    public enum KeywordScope: String, Sendable, Decodable { case match, buffer }
+
     public var isGeneric: Bool { generic ?? false }
+    /// The confidence the rule declares, or its default: generic rules low, others medium.
+    public var baseConfidence: Confidence { confidence ?? (isGeneric ? .low : .medium) }
     public var searchesBinaries: Bool { binary ?? false }
 }
 
@@ -41,6 +74,7 @@ public struct RuleError: Error, CustomStringConvertible {
 public enum RuleLoader {
     /// Parses one TOML rule file. `origin` names it in errors.
     public static func parse(_ text: String, origin: String) throws -> [Rule] {
+        if GitleaksConfig.looksLikeGitleaks(text) { return try GitleaksConfig.translate(text, origin: origin) }
         let file: RuleFile
         do {
             file = try TOMLDecoder().decode(RuleFile.self, from: text)
@@ -51,8 +85,16 @@ public enum RuleLoader {
         }
         let rules = file.rules ?? []
         for rule in rules {
-            if rule.keywords.isEmpty || rule.keywords.contains(where: \.isEmpty) {
-                throw RuleError("\(origin): rule \(rule.id): keywords must list at least one non-empty literal")
+            // A rule without keywords runs on every buffer: only allowed when paths limit it to a
+            // few files (a key store by name).
+            if (rule.keywords.isEmpty && (rule.paths ?? []).isEmpty) || rule.keywords.contains(where: \.isEmpty) {
+                throw RuleError("\(origin): rule \(rule.id): keywords must list at least one non-empty literal (or paths must limit the rule)")
+            }
+            if rule.keywordScope == .buffer && rule.keywordLead != nil {
+                throw RuleError("\(origin): rule \(rule.id): keywordLead says the match starts at a keyword, keywordScope = \"buffer\" that it need not contain one: drop one")
+            }
+            if let check = rule.checksum, Checksums.named(check) == nil {
+                throw RuleError("\(origin): rule \(rule.id): unknown checksum \"\(check)\" (known: \(Checksums.names.joined(separator: ", ")))")
             }
             if let check = rule.validate, Validators.named(check) == nil {
                 throw RuleError("\(origin): rule \(rule.id): unknown validate \"\(check)\" (known: \(Validators.names.joined(separator: ", ")))")

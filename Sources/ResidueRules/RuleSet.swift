@@ -13,12 +13,20 @@ public final class CompiledRule: @unchecked Sendable {
     let validator: ((String) -> Bool)?
     /// How far around a keyword's end a match of this rule can reach (see `Matcher`).
     let reach: (back: Int, forward: Int)
+    /// A keyword anywhere in the buffer makes this rule search the whole buffer, as gitleaks
+    /// does, instead of windows around the keyword: a rule that says `keywordScope = "buffer"`
+    /// (its match need not contain its keyword), and a rule with keywords but no examples (a
+    /// gitleaks rule, an inline rule), where nothing shows that its matches contain one.
+    let searchesWholeBuffer: Bool
+    /// `allowlists`, compiled (RuleSet+Allow.swift).
+    let allowlists: [CompiledAllowlist]
 
     init(_ rule: Rule) throws {
         self.rule = rule
         let origin = "rule \(rule.id)"
         regex = try CompiledRegex(rule.regex, caseInsensitive: rule.caseInsensitive ?? false, origin: origin)
-        anchored = rule.keywordLead == nil ? nil
+        // A rule without keywords (limited by paths) has no keyword to anchor at: it searches the whole buffer.
+        anchored = rule.keywordLead == nil || rule.keywords.isEmpty ? nil
             : try CompiledRegex(rule.regex, caseInsensitive: rule.caseInsensitive ?? false, anchored: true, origin: origin)
         secretGroup = rule.secretGroup ?? (regex.captureCount > 0 ? 1 : 0)
         guard secretGroup <= regex.captureCount else {
@@ -30,6 +38,9 @@ public final class CompiledRule: @unchecked Sendable {
         let longest = RegexLength.maxLength(rule.regex)
         reach = (back: min(longest ?? Matcher.maxBackReach, Matcher.maxBackReach),
                  forward: min(longest ?? Matcher.maxForwardReach, Matcher.maxForwardReach) + Matcher.slack)
+        searchesWholeBuffer = !rule.keywords.isEmpty && rule.keywordLead == nil
+            && (rule.keywordScope == .buffer || (rule.examples ?? []).isEmpty)
+        allowlists = try (rule.allowlists ?? []).map { try CompiledAllowlist($0, origin: origin) }
     }
 }
 
@@ -52,6 +63,8 @@ public final class RuleSet: @unchecked Sendable {
     /// Only the keywords of the rules that search binary files (key blocks): fewer states,
     /// fewer hits in the bytes of executables and libraries.
     let binary: KeywordIndex
+    /// Rules without keywords (limited by paths instead): they search every buffer their paths allow, whole.
+    let keywordless: [Int]
 
     private let byID: [String: CompiledRule]
 
@@ -60,6 +73,7 @@ public final class RuleSet: @unchecked Sendable {
         byID = Dictionary(self.rules.map { ($0.rule.id, $0) }, uniquingKeysWith: { first, _ in first })
         text = KeywordIndex(rules: rules, including: { _ in true })
         binary = KeywordIndex(rules: rules, including: { $0.searchesBinaries })
+        keywordless = rules.indices.filter { rules[$0].keywords.isEmpty }
     }
 
     public static func defaults(extraFiles: [String] = []) throws -> RuleSet {
@@ -127,9 +141,13 @@ struct KeywordIndex: Sendable {
 /// - any other rule searches windows `[end − reach, end + reach + slack)` around each keyword
 ///   end, merged when they overlap, where `reach` is the longest match its regex can produce
 ///   (`RegexLength`, capped for unbounded patterns).
-/// A match always contains one of its rule's keywords (the rule tests check each example
+/// - a rule without keywords (limited by paths) searches the whole buffer; so does a rule with
+///   `keywordScope = "buffer"` or without examples (a gitleaks rule: nothing shows its match
+///   contains its keyword) when one of its keywords occurs.
+/// Otherwise a match always contains one of its rule's keywords (the rule tests check each example
 /// both ways), so it is found by both: the result is the one a search over the whole buffer
-/// gives, leftmost first, without overlaps.
+/// gives, leftmost first, without overlaps. Allowlists (a whole file by path, or one match)
+/// apply in both.
 public final class Matcher {
     public let ruleSet: RuleSet
     let state = MatchState()
@@ -138,7 +156,7 @@ public final class Matcher {
     /// anchored rules, merged ranges of start positions to try.
     private var spans: [[Range<Int>]]
     private var touched: [Int] = []
-    /// Per rule: 1 eligible, 0 not decided yet for this buffer, -1 excluded (binary, path).
+    /// Per rule: 1 eligible, 0 not decided yet for this buffer, -1 excluded (binary, path, allowlisted path).
     private var eligible: [Int8]
 
     /// How far before a keyword's end a match may start, at most (unbounded patterns).
@@ -162,7 +180,7 @@ public final class Matcher {
     public func scan(_ bytes: UnsafeRawBufferPointer, path: String?, binary: Bool = false) -> [RuleMatch] {
         let index = binary ? ruleSet.binary : ruleSet.text
         index.automaton.scan(bytes, into: hits)
-        if hits.count == 0 && !hits.overflowed { return [] }
+        if hits.count == 0 && !hits.overflowed && ruleSet.keywordless.isEmpty { return [] }
         for rule in touched { spans[rule].removeAll(keepingCapacity: true); eligible[rule] = 0 }
         touched.removeAll(keepingCapacity: true)
 
@@ -174,10 +192,11 @@ public final class Matcher {
                 guard index.automaton.keywordsIfAccepting(Int32(state))!.contains(where: { found[Int($0)] }) else { continue }
                 for rule in rules { _ = isEligible(Int(rule), path: path, binary: binary) }
             }
+            for rule in ruleSet.keywordless { _ = isEligible(rule, path: path, binary: binary) }
             var matches: [RuleMatch] = []
             touched.sort()
             for rule in touched where eligible[rule] > 0 {
-                _ = search(ruleSet.rules[rule], index: rule, in: bytes, window: 0..<bytes.count, into: &matches)
+                _ = search(ruleSet.rules[rule], index: rule, in: bytes, window: 0..<bytes.count, path: path, into: &matches)
             }
             return Self.preferSpecific(matches, rules: ruleSet.rules)
         }
@@ -186,10 +205,13 @@ public final class Matcher {
                 add(Int(rule), end: end, state: state, index: index, count: bytes.count)
             }
         }
+        for rule in ruleSet.keywordless where isEligible(rule, path: path, binary: binary) {
+            spans[rule] = [0..<bytes.count]
+        }
         touched.sort()
         var matches: [RuleMatch] = []
         for rule in touched where eligible[rule] > 0 {
-            confirm(rule, spans: spans[rule], in: bytes, into: &matches)
+            confirm(rule, spans: spans[rule], in: bytes, path: path, into: &matches)
         }
         return Self.preferSpecific(matches, rules: ruleSet.rules)
     }
@@ -203,6 +225,8 @@ public final class Matcher {
             if ok, !compiled.pathFilters.isEmpty {
                 ok = path.map { path in compiled.pathFilters.contains { state.matches($0, path) } } ?? false
             }
+            // An allowlist that lets every match in this file go (by path alone).
+            if ok, let path, compiled.allowlists.contains(where: { $0.allowsWholeFile(path, state: state) }) { ok = false }
             eligible[rule] = ok ? 1 : -1
         }
         return eligible[rule] > 0
@@ -219,6 +243,8 @@ public final class Matcher {
             let lengths = index.keywordLengths[Int(state)]
             span = max(0, after - lengths.longest - lead)..<(after - lengths.shortest + 1)
             gap = 0
+        } else if compiled.searchesWholeBuffer {
+            span = 0..<count
         } else {
             span = max(0, after - compiled.reach.back)..<min(count, after + compiled.reach.forward)
         }
@@ -237,7 +263,8 @@ public final class Matcher {
     }
 
     /// Runs one rule over its spans, leftmost match first, no overlaps.
-    private func confirm(_ rule: Int, spans: [Range<Int>], in bytes: UnsafeRawBufferPointer, into matches: inout [RuleMatch]) {
+    private func confirm(_ rule: Int, spans: [Range<Int>], in bytes: UnsafeRawBufferPointer, path: String?,
+                         into matches: inout [RuleMatch]) {
         let compiled = ruleSet.rules[rule]
         var cursor = 0
         if let anchored = compiled.anchored {
@@ -251,7 +278,7 @@ public final class Matcher {
                 var position = max(span.lowerBound, cursor)
                 while position < span.upperBound, position <= bytes.count {
                     if let groups = state.firstMatch(anchored, in: bytes, from: position) {
-                        cursor = accept(compiled, index: rule, groups, in: bytes, into: &matches)
+                        cursor = accept(compiled, index: rule, groups, in: bytes, path: path, into: &matches)
                         position = max(position + 1, cursor)
                     } else {
                         position += 1
@@ -262,14 +289,14 @@ public final class Matcher {
         }
         for window in spans where window.upperBound > cursor {
             cursor = search(compiled, index: rule, in: bytes, window: max(cursor, window.lowerBound)..<window.upperBound,
-                            into: &matches)
+                            path: path, into: &matches)
         }
     }
 
     /// Runs one rule over the whole buffer, ignoring its keywords and paths (rule tests).
     public func run(ruleAt index: Int, on bytes: UnsafeRawBufferPointer) -> [RuleMatch] {
         var results: [RuleMatch] = []
-        _ = search(ruleSet.rules[index], index: index, in: bytes, window: 0..<bytes.count, into: &results)
+        _ = search(ruleSet.rules[index], index: index, in: bytes, window: 0..<bytes.count, path: nil, into: &results)
         return results
     }
 
@@ -286,7 +313,8 @@ public final class Matcher {
             guard index.rulesForState[Int(state)].contains(Int32(rule)) else { return }
             add(rule, end: end, state: state, index: index, count: bytes.count)
         }
-        confirm(rule, spans: spans[rule], in: bytes, into: &results)
+        if ruleSet.rules[rule].rule.keywords.isEmpty { spans[rule] = [0..<bytes.count] }
+        confirm(rule, spans: spans[rule], in: bytes, path: nil, into: &results)
         spans[rule].removeAll(keepingCapacity: true)
         return results
     }
@@ -295,7 +323,7 @@ public final class Matcher {
     /// and searched again whole when a match comes too close to that cut). Returns where the
     /// next search may start.
     private func search(_ compiled: CompiledRule, index: Int, in bytes: UnsafeRawBufferPointer, window: Range<Int>,
-                        into results: inout [RuleMatch]) -> Int {
+                        path: String?, into results: inout [RuleMatch]) -> Int {
         let end = window.upperBound
         let truncated = end < bytes.count
         var start = window.lowerBound
@@ -309,7 +337,7 @@ public final class Matcher {
                 }
                 groups = again
             }
-            start = accept(compiled, index: index, groups, in: bytes, into: &results)
+            start = accept(compiled, index: index, groups, in: bytes, path: path, into: &results)
         }
         return start
     }
@@ -317,7 +345,7 @@ public final class Matcher {
     /// Records a regex match if its secret passes the rule's checks; returns where the next
     /// search starts (after the match).
     private func accept(_ compiled: CompiledRule, index: Int, _ groups: [Range<Int>?], in bytes: UnsafeRawBufferPointer,
-                        into results: inout [RuleMatch]) -> Int {
+                        path: String?, into results: inout [RuleMatch]) -> Int {
         guard let whole = groups[0] else { return bytes.count + 1 }
         let next = whole.upperBound > whole.lowerBound ? whole.upperBound : whole.upperBound + 1
         guard let secretRange = groups[compiled.secretGroup], !secretRange.isEmpty else { return next }
@@ -325,6 +353,7 @@ public final class Matcher {
         if let minimum = compiled.rule.entropy, SecretValues.entropy(secretBytes) < minimum { return next }
         let secret = String(decoding: secretBytes, as: UTF8.self)
         if compiled.allowPatterns.contains(where: { state.matches($0, secret) }) { return next }
+        if !compiled.allowlists.isEmpty, isAllowed(compiled, secret: secret, match: whole, in: bytes, path: path) { return next }
         if let validator = compiled.validator, !validator(secret) { return next }
         results.append(RuleMatch(ruleIndex: index, secretRange: secretRange, matchRange: whole, secret: secret))
         return next

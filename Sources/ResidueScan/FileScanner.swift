@@ -10,8 +10,53 @@ public struct ScanLimits: Sendable {
     public var windowSize = 4 << 20
     /// Bytes shared by consecutive windows, so a secret across a boundary is still whole in one.
     public var windowOverlap = 64 << 10
+    /// Bytes of one file that are scanned; the rest of a larger file is skipped and reported.
+    public var maxFileBytes: Int64 = 512 << 20
+    /// Uncompressed bytes read from one layer; past this the layer stops and is reported.
+    public var maxLayerBytes: Int64 = 32 << 30
+    /// Uncompressed ÷ stored bytes past which a layer is a decompression bomb (real layers
+    /// compress 2–10×), judged once `expansionCheckAfter` bytes have come out.
+    public var maxExpansionRatio: Int64 = 200
+    public var expansionCheckAfter: Int64 = 256 << 20
+    /// Entries read from one layer, or from one archive inside a layer.
+    public var maxEntries = 1_000_000
 
     public init() {}
+}
+
+/// A layer limit was reached: the rest of the layer is not read, and the report says so.
+struct LayerLimitReached: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Watches what one layer costs while it streams (uncompressed bytes, expansion, entries).
+final class LayerBudget {
+    let reader: ArchiveReader
+    let limits: ScanLimits
+    private var entries = 0
+
+    init(reader: ArchiveReader, limits: ScanLimits) {
+        self.reader = reader
+        self.limits = limits
+    }
+
+    func check() throws {
+        let produced = reader.uncompressedBytes
+        if produced > limits.maxLayerBytes {
+            throw LayerLimitReached(description: "the layer is larger than \(limits.maxLayerBytes) bytes uncompressed (--max-layer-size)")
+        }
+        let stored = max(reader.bytesRead, 1)
+        if produced > limits.expansionCheckAfter, produced / stored > limits.maxExpansionRatio {
+            throw LayerLimitReached(description: "the layer expands \(produced / stored)× (\(stored) stored bytes gave \(produced)): a decompression bomb")
+        }
+    }
+
+    func countEntry() throws {
+        entries += 1
+        if entries > limits.maxEntries {
+            throw LayerLimitReached(description: "the layer has more than \(limits.maxEntries) entries (--max-entries)")
+        }
+    }
 }
 
 /// A secret found in a file's bytes.
@@ -32,6 +77,8 @@ final class FileScanner {
     private(set) var filesScanned = 0
     private(set) var bytesScanned: Int64 = 0
     private(set) var skipped: [Skipped] = []
+    /// The layer being read, whose limits every window checks (nil: no layer limits).
+    var budget: LayerBudget?
 
     init(matcher: Matcher, limits: ScanLimits) {
         self.matcher = matcher
@@ -47,13 +94,18 @@ final class FileScanner {
         // The first window decides what the file is: an archive to open, binary, or text.
         var filled = try fill(source, from: 0)
         let first = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
-        if depth < limits.maxNestingDepth, let kind = NestedArchive.detect(name: path, prefix: first) {
+        let nestedKind = NestedArchive.detect(name: path, prefix: first)
+        if nestedKind != nil, depth >= limits.maxNestingDepth {
+            skipped.append(Skipped(layerDigest: layerDigest, path: path,
+                                   reason: "an archive nested deeper than \(limits.maxNestingDepth) levels was not opened (--max-depth)"))
+        }
+        if depth < limits.maxNestingDepth, let kind = nestedKind {
             let prefix = Array(first)
             do {
                 try scanNested(PrefixedSource(prefix: prefix, rest: source), kind: kind, path: path, depth: depth,
                                layerDigest: layerDigest, hits: &hits)
                 return
-            } catch let error where !(error is LayerFailure) {
+            } catch let error where !(error is LayerFailure || error is LayerLimitReached) {
                 // A damaged archive inside a layer is reported as skipped; the layer itself goes on.
                 skipped.append(Skipped(layerDigest: layerDigest, path: path,
                                        reason: "archive inside the layer could not be read: \(error)"))
@@ -64,7 +116,15 @@ final class FileScanner {
         var windowStart = 0          // absolute offset of buffer[0]
         var linesBefore = 0          // newlines before buffer[0]
         while true {
-            let atEnd = filled < buffer.count
+            // Past --max-file-size the rest of the file is not scanned, and the report says so.
+            let allowed = limits.maxFileBytes - Int64(windowStart)
+            let truncated = Int64(filled) > allowed
+            if truncated {
+                filled = Int(max(0, allowed))
+                skipped.append(Skipped(layerDigest: layerDigest, path: path,
+                                       reason: "only the first \(limits.maxFileBytes) bytes of this file were scanned (--max-file-size)"))
+            }
+            let atEnd = truncated || filled < buffer.count
             let window = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
             let reportLimit = atEnd ? filled : filled - limits.windowOverlap
             for match in matcher.scan(window, path: path, binary: binary) where match.matchRange.lowerBound < reportLimit {
@@ -73,6 +133,7 @@ final class FileScanner {
             }
             bytesScanned += Int64(reportLimit)
             if atEnd { return }
+            try budget?.check()
             // Keep the overlap, read the next window after it.
             if !binary { linesBefore += Self.countNewlines(window, upTo: reportLimit) } // binary hits have no line
             windowStart += reportLimit
@@ -95,7 +156,15 @@ final class FileScanner {
     private func scanNested(_ source: ByteSource, kind: NestedArchive, path: String, depth: Int,
                             layerDigest: String, hits: inout [FileHit]) throws {
         let reader = try ArchiveReader(source: source, formats: .nested, what: path)
+        var entries = 0
         while let entry = try reader.nextEntry() {
+            entries += 1
+            if entries > limits.maxEntries {
+                skipped.append(Skipped(layerDigest: layerDigest, path: path,
+                                       reason: "only the first \(limits.maxEntries) entries of this archive were read (--max-entries)"))
+                return
+            }
+            try budget?.check()
             guard entry.kind == .regular, entry.size != 0 else { continue }
             let innerName = reader.isRawFormat ? Self.decompressedName(path) : normalizePath(entry.name).dropFirst()
             // Nested files are scanned one after another with the same buffer: the outer window

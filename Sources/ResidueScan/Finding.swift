@@ -36,8 +36,45 @@ public struct Location: Codable, Sendable, Equatable {
     public var key: String?
     /// For config-other: which config field.
     public var field: String?
+    /// The Dockerfile line that caused it (`residue scan --dockerfile`).
+    public var dockerfile: DockerfileLocation?
 
     public init(kind: Kind) { self.kind = kind }
+}
+
+/// A line of the Dockerfile an image was built from.
+public struct DockerfileLocation: Codable, Sendable, Equatable {
+    public var path: String
+    public var line: Int
+    public init(path: String, line: Int) {
+        self.path = path
+        self.line = line
+    }
+}
+
+/// How an image's history lined up with the Dockerfile given with `--dockerfile`.
+public struct DockerfileMatch: Codable, Sendable {
+    public struct Image: Codable, Sendable {
+        public var platform: String?
+        /// True when every instruction of the final stage matched a history entry.
+        public var matched: Bool
+        /// The first history entry of the final stage (the ones before it are the base image).
+        public var firstHistoryIndex: Int?
+        /// Why it did not match, or what was matched.
+        public var note: String
+        public init(platform: String?, matched: Bool, firstHistoryIndex: Int?, note: String) {
+            self.platform = platform
+            self.matched = matched
+            self.firstHistoryIndex = firstHistoryIndex
+            self.note = note
+        }
+    }
+    public var path: String
+    public var images: [Image]
+    public init(path: String, images: [Image]) {
+        self.path = path
+        self.images = images
+    }
 }
 
 /// One leaked secret in one place; `alsoAt` lists the other places the same secret was seen
@@ -51,6 +88,18 @@ public struct Finding: Codable, Sendable {
     public var location: Location
     public var alsoAt: [Location]?
     public var remediation: String
+    /// high: a vendor format with a verified checksum or an unmistakable prefix; medium: a
+    /// value recognised by the name beside it; low: a generic rule, a failed checksum, or test
+    /// and example material (ConfidenceAssessor in ResidueRules).
+    public var confidence: Confidence? = nil
+    /// Why the confidence differs from the rule's own (checksum, test directory…).
+    public var confidenceNote: String? = nil
+    /// The secret in clear, for allowlist regexes and stopwords; never encoded in any report.
+    public var clearSecret: String? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case ruleId, title, severity, secret, fingerprint, location, alsoAt, remediation, confidence, confidenceNote
+    }
 }
 
 /// Something a scan did not read, and why (never a silent truncation).
@@ -90,8 +139,15 @@ public struct ScanSummary: Codable, Sendable {
     public var filesScanned: Int
     public var bytesScanned: Int64
     public var skipped: [Skipped]
+    /// What the scan noticed about the image itself (history that does not line up with the
+    /// layers, …): the scan is complete, but attribution may be partial.
+    public var warnings: [String]
     public var rules: Int
     public var secretsShown: Bool
+    /// Findings an allowlist or the severity threshold of `.residue.toml` suppressed (listed in `suppressed`).
+    public var suppressed = 0
+    /// Findings already in the `--baseline` report (listed in `suppressed`).
+    public var baselined = 0
 }
 
 /// The result of a scan: what reporters format and what the exit code is decided from.
@@ -99,6 +155,10 @@ public struct ScanReport: Codable, Sendable {
     public var findings: [Finding]
     public var target: ScanTarget
     public var summary: ScanSummary
+    /// Set by `--dockerfile`: whether the history lined up with it.
+    public var dockerfile: DockerfileMatch? = nil
+    /// Findings not reported as leaks, each with its reason (allowlist, baseline, threshold).
+    public var suppressed: [SuppressedFinding] = []
 
     /// Whether any finding is at or above `threshold`.
     public func hasFindings(atOrAbove threshold: Severity) -> Bool {

@@ -29,6 +29,11 @@ public struct LayerResult: Sendable {
     public var bytesScanned: Int64 = 0
     public var skipped: [Skipped] = []
     public var compression = "none"
+    /// False when a limit stopped the layer before its end (`--max-layer-size`, a decompression
+    /// bomb, `--max-entries`): the rest was not read, so its bytes were never checked against
+    /// the digest. Such a result is no proof of what that digest holds (a store that persists
+    /// results, the on-disk cache, does not keep it).
+    public var digestVerified = true
 
     public init(digest: Digest) { self.digest = digest }
 }
@@ -37,8 +42,9 @@ public struct LayerResult: Sendable {
 /// for a nested hit) whose status later decides present/deleted/overwritten.
 ///
 /// A hit read back from the on-disk cache has no `secret`: only its masked form, its
-/// fingerprint and a `sealed` keyed hash (see `SealedSecret`), which is all a redacted report
-/// needs. `--show-secrets` walks such layers again.
+/// fingerprint, its confidence and a `sealed` keyed hash (see `SealedSecret`), which is all a
+/// redacted report needs. `--show-secrets`, and `.residue.toml` allowlist regexes and stopwords
+/// (`ScanOptions.needsClearSecret`), walk such layers again.
 public struct LayerFileHit: Sendable {
     /// The rule's id (not its index: a stored result must survive a different rule order).
     public let ruleId: String
@@ -53,10 +59,15 @@ public struct LayerFileHit: Sendable {
     public let fingerprint: String
     /// The keyed hash a cache stored instead of the secret.
     public let sealed: SealedSecret?
+    /// How likely a live credential, decided while the secret was in clear (checksums and
+    /// example values need it); nil: decided when the findings are assembled.
+    public let assessment: Assessment?
 
     /// A fresh hit: `revealPrefix` says whether the masked form may keep a vendor prefix.
-    public init(ruleId: String, secret: String, path: String, containerPath: String, line: Int?, revealPrefix: Bool = false) {
+    public init(ruleId: String, secret: String, path: String, containerPath: String, line: Int?, revealPrefix: Bool = false,
+                assessment: Assessment? = nil) {
         self.ruleId = ruleId
+        self.assessment = assessment
         self.secret = secret
         self.path = path
         self.containerPath = containerPath
@@ -70,8 +81,9 @@ public struct LayerFileHit: Sendable {
 
     /// A hit read back from a store that does not keep secrets.
     public init(ruleId: String, sealed: SealedSecret, redacted: String, fingerprint: String, path: String,
-                containerPath: String, line: Int?) {
+                containerPath: String, line: Int?, assessment: Assessment?) {
         self.ruleId = ruleId
+        self.assessment = assessment
         secret = nil
         self.sealed = sealed
         self.redacted = redacted
@@ -117,45 +129,59 @@ struct LayerWalker {
     func walk(_ layer: LayerBlob) throws -> LayerResult {
         var result = LayerResult(digest: layer.digest)
         let what = "layer \(layer.index) (\(layer.digest))"
-        let source = try layer.open()
         let scanner = FileScanner(matcher: Matcher(ruleSet), limits: limits)
         do {
+            let source = try layer.open()
             let reader = try ArchiveReader(source: source, formats: .tar, what: what)
-            while let entry = try reader.nextEntry() {
-                let path = normalizePath(entry.name)
-                let (directory, name) = PathText.split(path)
-                if name.hasPrefix(".wh.") {
-                    if name == ".wh..wh..opq" {
-                        result.changes.opaqueDirectories.insert(directory)
-                    } else if !name.hasPrefix(".wh..wh.") {
-                        result.changes.whiteouts.insert((directory as NSString).appendingPathComponent(String(name.dropFirst(4))))
+            let budget = LayerBudget(reader: reader, limits: limits)
+            scanner.budget = budget
+            var currentPath: String?
+            do {
+                while let entry = try reader.nextEntry() {
+                    try budget.countEntry()
+                    try budget.check()
+                    let path = normalizePath(entry.name)
+                    currentPath = path
+                    let (directory, name) = PathText.split(path)
+                    if name.hasPrefix(".wh.") {
+                        if name == ".wh..wh..opq" {
+                            result.changes.opaqueDirectories.insert(directory)
+                        } else if !name.hasPrefix(".wh..wh.") {
+                            result.changes.whiteouts.insert((directory as NSString).appendingPathComponent(String(name.dropFirst(4))))
+                        }
+                        continue
                     }
-                    continue
+                    if path == "/" { continue }
+                    result.changes.written.insert(path)
+                    guard entry.kind == .regular, entry.size != 0 else { continue }
+                    var fileHits: [FileHit] = []
+                    try scanner.scan(LayerStreamSource(reader), path: path, depth: 0, layerDigest: layer.digest.description, hits: &fileHits)
+                    result.hits += fileHits.map {
+                        let rule = ruleSet.rules[$0.ruleIndex].rule
+                        return LayerFileHit(ruleId: rule.id, secret: $0.secret, path: $0.path, containerPath: path, line: $0.line,
+                                            revealPrefix: Observation.priority(of: rule) == 3,
+                                            assessment: ConfidenceAssessor.assess(rule, secret: $0.secret, path: $0.path))
+                    }
                 }
-                if path == "/" { continue }
-                result.changes.written.insert(path)
-                guard entry.kind == .regular, entry.size != 0 else { continue }
-                var fileHits: [FileHit] = []
-                try scanner.scan(LayerStreamSource(reader), path: path, depth: 0, layerDigest: layer.digest.description, hits: &fileHits)
-                result.hits += fileHits.map {
-                    let rule = ruleSet.rules[$0.ruleIndex].rule
-                    return LayerFileHit(ruleId: rule.id, secret: $0.secret, path: $0.path, containerPath: path, line: $0.line,
-                                        revealPrefix: Observation.priority(of: rule) == 3)
-                }
+                result.compression = reader.compression
+                // libarchive stops at the tar end marker: read what is left so the digest covers every byte.
+                try source.drain()
+            } catch let limit as LayerLimitReached {
+                // A bounded scan, never a silent truncation: what was read is reported, and so is where it stopped.
+                result.compression = reader.compression
+                result.digestVerified = false
+                result.skipped.append(Skipped(layerDigest: layer.digest.description, path: currentPath,
+                                              reason: "\(limit); the rest of the layer was not read and its digest not verified"))
             }
-            result.compression = reader.compression
-            // libarchive stops at the tar end marker: read what is left so the digest covers every byte.
-            try source.drain()
-        } catch let failure as LayerFailure {
-            throw ScanError("\(what): \(failure.underlying)")
-        } catch let error as DigestMismatch {
-            throw ScanError("\(error)")
         } catch {
-            throw ScanError("\(what): \(error)")
+            // Name the layer once: errors from the archive reader already start with it.
+            let underlying = (error as? LayerFailure)?.underlying ?? error
+            let text = "\(underlying)"
+            throw ScanError(text.hasPrefix(what) || underlying is DigestMismatch ? text : "\(what): \(text)")
         }
         result.filesScanned = scanner.filesScanned
         result.bytesScanned = scanner.bytesScanned
-        result.skipped = scanner.skipped
+        result.skipped = scanner.skipped + result.skipped
         return result
     }
 }

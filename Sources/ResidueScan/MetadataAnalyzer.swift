@@ -19,6 +19,8 @@ struct Observation {
     var sealed: SealedSecret? = nil
     var redacted: String? = nil
     var fingerprint: String? = nil
+    /// How likely a live credential (ConfidenceAssessor); nil for the name-based check (medium).
+    var assessment: Assessment? = nil
 
     /// A vendor format names the provider, so it beats a credential-file rule, which beats a
     /// generic assignment; the name-based check (priority 0) comes last.
@@ -102,7 +104,8 @@ struct MetadataAnalyzer {
         func observation(_ match: RuleMatch, at location: Location) -> Observation {
             let rule = matcher.ruleSet.rules[match.ruleIndex].rule
             return Observation(ruleId: rule.id, title: rule.title, severity: rule.severity, priority: Observation.priority(of: rule),
-                               secret: match.secret, location: location, imageIndex: imageIndex)
+                               secret: match.secret, location: location, imageIndex: imageIndex,
+                               assessment: ConfidenceAssessor.assess(rule, secret: match.secret, path: nil))
         }
 
         // History: build arguments, ENV/LABEL values, and the command lines themselves.

@@ -32,11 +32,7 @@ struct Remediation {
         }
     }
 
-    static func secretID(_ name: String) -> String {
-        let lowered = name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        let id = String(lowered).trimmingCharacters(in: CharacterSet(charactersIn: "_"))
-        return id.isEmpty ? "secret" : id
-    }
+    static func secretID(_ name: String) -> String { MountAdvice.secretID(name) }
 
     /// The RUN that needs build argument `name`: the first at or after `index` whose command
     /// reads `$NAME` (the classic builder records every build argument on every later RUN,
@@ -49,13 +45,14 @@ struct Remediation {
     func forBuildArg(name: String, from index: Int) -> String {
         let id = Self.secretID(name)
         let command = consumingRun(of: name, from: index)?.arguments ?? "<command that needs \(name)>"
+        let forms = MountAdvice.runForms(name: name, command: command)
         return """
         Build argument \(name) is written into the image history (every RUN after `ARG \(name)` records its value; `docker history --no-trunc` shows it). Pass it as a build secret instead, which is mounted only for that step and never stored:
-          RUN --mount=type=secret,id=\(id),env=\(name) \(command)
+          \(forms.env)
         or, for builders without `env=` (buildah, BuildKit < 0.13):
-          RUN --mount=type=secret,id=\(id) export \(name)="$(cat /run/secrets/\(id))" && \(command)
+          \(forms.portable)
         Remove `ARG \(name)` and build with:
-          docker build --secret id=\(id),env=\(name) .
+          docker build \(MountAdvice.buildSecret(id: id, env: name)) .
         """
     }
 
@@ -63,8 +60,8 @@ struct Remediation {
         let id = Self.secretID(name)
         return """
         ENV \(name) is stored in the image config: anyone who can pull the image reads it (docker inspect). Remove `ENV \(name)=…` and provide it at run time (`docker run -e \(name)`, a Kubernetes Secret, or a mounted secret file). If the build needs it, mount it for that step only:
-          RUN --mount=type=secret,id=\(id),env=\(name) <command>
-          docker build --secret id=\(id),env=\(name) .
+          RUN \(MountAdvice.envMount(id: id, name: name)) <command>
+          docker build \(MountAdvice.buildSecret(id: id, env: name)) .
         """
     }
 
@@ -98,14 +95,14 @@ struct Remediation {
         if Self.isSSHKey(ruleId: ruleId, path: path) {
             return """
             An SSH private key was copied into layer \(location.layerIndex ?? 0)\(statusClause(location.status)). Do not copy keys into the build: forward your SSH agent for the step that needs it:
-              RUN --mount=type=ssh \(command)
-              docker build --ssh default .
+              RUN \(MountAdvice.sshMount) \(command)
+              docker build \(MountAdvice.buildSSH) .
             """
         }
-        let id = Self.secretID(fileName.hasPrefix(".") ? String(fileName.dropFirst()) : fileName)
+        let id = Self.secretID(fileName)
         let mount = """
-          RUN --mount=type=secret,id=\(id),target=\(path) \(command)
-          docker build --secret id=\(id),src=\(fileName) .
+          RUN \(MountAdvice.targetMount(id: id, target: path)) \(command)
+          docker build \(MountAdvice.buildSecret(id: id, src: fileName)) .
         """
         switch location.status {
         case .deleted?, .overwritten?:

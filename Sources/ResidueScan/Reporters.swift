@@ -41,6 +41,11 @@ public struct TextReporter: Reporter {
         out += paint("residue", "1") + " scanned \(target.reference)"
         out += " — \(target.images.count) image\(target.images.count == 1 ? "" : "s"), \(report.summary.layersScanned) layer\(report.summary.layersScanned == 1 ? "" : "s"), \(report.summary.filesScanned) files\n"
 
+        if let match = report.dockerfile {
+            for image in match.images {
+                out += (match.images.count > 1 ? "\(image.platform ?? ""): " : "") + "Dockerfile \(match.path): \(image.note)\n"
+            }
+        }
         let byPlatform = Dictionary(grouping: report.findings) { $0.location.platform ?? "" }
         for image in target.images {
             let findings = byPlatform[image.platform ?? ""] ?? []
@@ -90,6 +95,7 @@ public struct TextReporter: Reporter {
         case .configOther: place = "config \(location.field ?? "")"
         }
         lines.append("      where:   \(place)")
+        if let source = location.dockerfile { lines.append("      line:    \(source.path):\(source.line)") }
         if let instruction = location.instruction, location.kind != .layerFile {
             lines.append("      from:    \(truncate(instruction, 110))")
         }
@@ -118,7 +124,7 @@ public struct TextReporter: Reporter {
     func summaryLine(_ report: ScanReport) -> String {
         let summary = report.summary
         if summary.findings == 0 {
-            return paint("No secrets found", "32") + skippedNote(summary)
+            return paint("No secrets found", "32") + suppressionNote(summary) + skippedNote(summary)
         }
         let counts = Severity.allCases.reversed().compactMap { severity -> String? in
             let count = summary.bySeverity[severity.rawValue] ?? 0
@@ -126,12 +132,14 @@ public struct TextReporter: Reporter {
         }
         var line = paint("\(summary.findings) secret\(summary.findings == 1 ? "" : "s") found", "1") + " (\(counts.joined(separator: ", ")))"
         if !summary.secretsShown { line += "; secrets redacted (--show-secrets to reveal)" }
-        return line + skippedNote(summary)
+        return line + suppressionNote(summary) + skippedNote(summary)
     }
 
     func skippedNote(_ summary: ScanSummary) -> String {
-        guard !summary.skipped.isEmpty else { return "" }
-        var note = "\nSkipped \(summary.skipped.count) item\(summary.skipped.count == 1 ? "" : "s"):"
+        var note = ""
+        for warning in summary.warnings { note += "\nwarning: \(warning)" }
+        guard !summary.skipped.isEmpty else { return note }
+        note += "\nSkipped \(summary.skipped.count) item\(summary.skipped.count == 1 ? "" : "s"):"
         for item in summary.skipped.prefix(10) {
             note += "\n  skipped: \(item.path ?? item.layerDigest ?? ""): \(item.reason)"
         }

@@ -12,6 +12,15 @@ public struct ScanOptions: Sendable {
     public var parallelism = ProcessInfo.processInfo.activeProcessorCount
     /// Where results of layers already walked are found and kept (nil: walk every layer).
     public var layerStore: LayerResultStore?
+    /// How to reach registries (`docker://`) and the daemon (`docker-daemon:`).
+    public var registry = RegistrySettings()
+    /// Told about layers as they finish (a progress line on a terminal); nil: nothing.
+    public var progress: ScanProgressHandler?
+    /// Whether something after the scan needs the secret of a finding of this rule in clear
+    /// (`.residue.toml` allowlist regexes and stopwords: `ReportPolicy.needsClearSecret`). A
+    /// layer whose stored result holds such a hit only sealed (the on-disk cache) is walked
+    /// again; `showSecrets` does the same for every hit.
+    public var needsClearSecret: @Sendable (_ ruleId: String) -> Bool = { _ in false }
 
     public init() {}
 }
@@ -27,10 +36,13 @@ public struct Scanner {
         self.options = options
     }
 
-    public func scan(_ reference: ImageReference) throws -> ScanReport {
+    /// Scans what `reference` names; `source`, when given, is used instead of opening it.
+    public func scan(_ reference: ImageReference, source: ImageSource? = nil) throws -> ScanReport {
         let images: [ResolvedImage]
         do {
-            images = try reference.openSource().resolve(platform: options.platform)
+            let source = try source ?? reference.openSource(registry: options.registry)
+            if let streaming = source as? StreamingImageSource { return try scanStreamed(reference, streaming) }
+            images = try source.resolve(platform: options.platform)
         } catch let error as ScanError {
             throw error
         } catch {
@@ -52,6 +64,7 @@ public struct Scanner {
         for image in images {
             for layer in image.layers where seen.insert(layer.digest).inserted { uniqueLayers.append(layer) }
         }
+        options.progress?(.started(images: images.count, layers: uniqueLayers.count))
         let results = try walkInParallel(uniqueLayers)
         var resultByDigest: [Digest: LayerResult] = [:]
         for result in results { resultByDigest[result.digest] = result }
@@ -73,10 +86,15 @@ public struct Scanner {
                         location.historyIndex = historyIndex
                         location.instruction = histories[imageIndex].instructions[historyIndex].text
                     }
+                    // A hit from the on-disk cache has no secret in clear: it groups by its
+                    // keyed hash, and brings the masked form, fingerprint and confidence that
+                    // were decided while the secret was in clear.
                     var observation = Observation(ruleId: rule.id, title: rule.title, severity: rule.severity,
                                                   priority: Observation.priority(of: rule),
                                                   secret: hit.secret ?? "\u{0}sealed:" + (hit.sealed?.digest ?? hit.fingerprint),
-                                                  location: location, imageIndex: imageIndex)
+                                                  location: location, imageIndex: imageIndex,
+                                                  assessment: hit.assessment
+                                                      ?? hit.secret.map { ConfidenceAssessor.assess(rule, secret: $0, path: hit.path) })
                     if hit.secret == nil {
                         observation.sealed = hit.sealed
                         observation.redacted = hit.redacted
@@ -111,8 +129,21 @@ public struct Scanner {
             findings: findings.count, bySeverity: bySeverity, layersScanned: results.count,
             filesScanned: results.reduce(0) { $0 + $1.filesScanned },
             bytesScanned: results.reduce(0) { $0 + $1.bytesScanned },
-            skipped: results.flatMap(\.skipped), rules: ruleSet.rules.count + 1, secretsShown: options.showSecrets)
+            skipped: results.flatMap(\.skipped), warnings: zip(images, histories).compactMap(Self.historyWarning),
+            rules: ruleSet.rules.count + 1, secretsShown: options.showSecrets)
         return ScanReport(findings: findings, target: target, summary: summary)
+    }
+
+    /// Says when the history does not line up with the layers (a hand-edited or squashed
+    /// image): findings in unmatched layers then carry no instruction.
+    static func historyWarning(_ image: ResolvedImage, _ history: ImageHistory) -> String? {
+        let entries = (image.config.history ?? []).filter { !($0.empty_layer ?? false) }.count
+        guard entries != image.layers.count, image.config.history != nil else { return nil }
+        let name = image.platform?.description ?? image.configDigest.short
+        if entries < image.layers.count {
+            return "\(name): the history records \(entries) layer-making steps for \(image.layers.count) layers; layers \(entries)–\(image.layers.count - 1) are not attributed to an instruction"
+        }
+        return "\(name): the history records \(entries) layer-making steps for \(image.layers.count) layers; the extra history entries were matched to no layer"
     }
 
     /// Walks layers on `parallelism` threads; the first error fails the scan (no partial result).
@@ -120,12 +151,16 @@ public struct Scanner {
     func walkInParallel(_ layers: [LayerBlob]) throws -> [LayerResult] {
         let walker = LayerWalker(ruleSet: ruleSet, limits: options.limits)
         let store = options.layerStore
+        let progress = options.progress
         let collector = ResultCollector(count: layers.count)
         var unknown: [Int] = []
         for (index, layer) in layers.enumerated() {
-            // A stored result without secrets in clear cannot show them: walk that layer again.
-            if let known = store?.result(for: layer.digest), !(options.showSecrets && known.hits.contains { $0.secret == nil }) {
+            // A stored result without secrets in clear cannot show them, nor let an allowlist
+            // test them (`needsClearSecret`): walk that layer again.
+            if let known = store?.result(for: layer.digest),
+               !known.hits.contains(where: { $0.secret == nil && (options.showSecrets || options.needsClearSecret($0.ruleId)) }) {
                 collector.store(known, at: index)
+                progress?(.layerFinished(bytes: known.bytesScanned, files: known.filesScanned, cached: true))
             } else {
                 unknown.append(index)
             }
@@ -141,6 +176,7 @@ public struct Scanner {
                     let result = try walker.walk(layers[index])
                     store?.store(result)
                     collector.store(result, at: index)
+                    progress?(.layerFinished(bytes: result.bytesScanned, files: result.filesScanned, cached: false))
                 } catch {
                     collector.fail(error)
                 }
@@ -234,7 +270,11 @@ struct FindingAssembler {
                 fingerprint: best.fingerprint ?? Fingerprint.make(ruleId: best.ruleId, location: primary, secret: best.secret),
                 location: scrubbed(primary, secrets: secrets),
                 alsoAt: others.isEmpty ? nil : others,
-                remediation: redactor.scrub(remediation, secrets: secrets)))
+                remediation: redactor.scrub(remediation, secrets: secrets),
+                confidence: best.assessment?.confidence ?? .medium,
+                confidenceNote: best.assessment?.reason,
+                // A sealed secret (from the on-disk cache) is only a grouping key, never a secret.
+                clearSecret: best.sealed == nil ? best.secret : nil))
         }
         return findings.sorted(by: Self.reportOrder)
     }

@@ -16,6 +16,6 @@ struct Residue: ParsableCommand {
         Exit codes: 0 nothing found at or above --fail-on, 1 findings, 2 the image could not be scanned.
         """,
         version: "0.1.0",
-        subcommands: [Scan.self, Rules.self, BenchDetector.self]
+        subcommands: [Scan.self, DockerfileCheck.self, Audit.self, Report.self, Rules.self, Hook.self, BenchDetector.self]
     )
 }

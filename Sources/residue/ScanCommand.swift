@@ -4,12 +4,6 @@ import ResidueImage
 import ResidueRules
 import ResidueScan
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
-}
-
-extension Severity: ExpressibleByArgument {}
-
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Scan an image for leaked secrets.",
@@ -18,18 +12,18 @@ struct Scan: ParsableCommand {
           docker-archive:PATH[:NAME:TAG|:@N]  `docker save` output
           oci:DIR[:REF]                       an OCI image layout directory
           oci-archive:PATH[:REF]              an OCI layout as one tar
+          docker://[REGISTRY/]REPO[:TAG|@DIGEST]  an image in a registry
+          docker-daemon:NAME[:TAG]            an image in the Docker daemon ($DOCKER_HOST)
           PATH                                a file or folder (format sniffed)
         Every platform of a multi-platform image is scanned unless --platform
-        is given. Exit codes: 0 nothing at or above --fail-on, 1 findings,
-        2 the image could not be scanned.
+        is given. A .residue.toml in the current folder (or --config) adds rules,
+        allowlists and thresholds. Exit codes: 0 nothing at or above --fail-on,
+        1 findings, 2 the image could not be scanned.
         """
     )
 
     @Argument(help: "The image to scan (see below).")
     var image: String
-
-    @Option(name: .long, help: "Output format: text or json.")
-    var format: OutputFormat = .text
 
     @Flag(name: .long, help: "Print secrets in clear instead of redacted.")
     var showSecrets = false
@@ -37,62 +31,64 @@ struct Scan: ParsableCommand {
     @Option(name: .long, help: "Scan only this platform, as os/arch[/variant] (e.g. linux/arm64).")
     var platform: String?
 
-    @Option(name: .long, help: "Exit 1 when a finding is at or above this severity: low, medium, high, critical.")
-    var failOn: Severity = .low
-
     @Option(name: .long, help: "An extra rule file (TOML); repeat for more.")
     var rules: [String] = []
 
-    @Option(name: .long, help: "Write the report to this file instead of standard output.")
-    var output: String?
+    @Option(name: .long, help: "The Dockerfile the image was built from: each finding gets the line that caused it.")
+    var dockerfile: String?
 
-    @Flag(name: .long, help: "Never colour the text output (also: NO_COLOR set, or output not a terminal).")
-    var noColor = false
+    @OptionGroup(title: "Report")
+    var report: ReportOptions
+
+    @OptionGroup(title: "Registries and daemon") var registry: RegistryOptions
+
+    @OptionGroup(title: "Limits (each one reached is reported as skipped)") var limits: LimitOptions
 
     @OptionGroup(title: "Cache") var cache: CacheOptions
 
     func run() throws {
         var options = ScanOptions()
         options.showSecrets = showSecrets
+        try limits.apply(to: &options.limits)
+        options.registry = try registry.settings()
         if let platform {
             guard let parsed = Platform(platform) else {
                 throw CLIError("--platform \(platform): expected os/arch[/variant], e.g. linux/amd64")
             }
             options.platform = parsed
         }
+        let config = try report.loadConfig()
+        let baseline = try report.loadBaseline()
         let ruleSet: RuleSet
         do {
-            ruleSet = try RuleSet.defaults(extraFiles: rules)
+            ruleSet = try (config ?? ProjectConfig()).ruleSet(extraFiles: rules)
         } catch {
             throw CLIError("\(error)")
         }
         cache.apply(to: &options, ruleSet: ruleSet)
+        // Allowlist regexes and stopwords test secrets in clear, which the layer cache does not keep.
+        let policy = ReportPolicy(config: config, baseline: baseline)
+        options.needsClearSecret = { policy.needsClearSecret(ruleId: $0) }
         let reference: ImageReference
         do {
-            reference = try ImageReference.parse(image)
+            reference = try ImageReference.parse(DockerPlugin.isActive ? DockerPlugin.defaultToDaemon(image) : image)
         } catch {
             throw CLIError("\(error)")
         }
-        let report: ScanReport
+        let progress = report.progressLine(label: reference.description)
+        options.progress = progress?.handler
+        var scanReport: ScanReport
         do {
-            report = try Scanner(ruleSet: ruleSet, options: options).scan(reference)
+            scanReport = try Scanner(ruleSet: ruleSet, options: options).scan(reference)
+            progress?.finish()
         } catch {
+            progress?.finish()
             throw CLIError("\(error)")
         }
-        let toTerminal = output == nil && isatty(STDOUT_FILENO) != 0
-        let color = toTerminal && !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
-        let reporter: Reporter = format == .json ? JSONReporter() : TextReporter(color: color)
-        let text = try reporter.render(report)
-        if let output {
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-                chmod(output, 0o600)
-            } catch {
-                throw CLIError("cannot write report to \(output): \(error.localizedDescription)")
-            }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
-        if report.hasFindings(atOrAbove: failOn) { throw ExitCode(1) }
+        if let dockerfile { try attachDockerfile(dockerfile, reference: reference, platform: options.platform, to: &scanReport) }
+        scanReport = policy.apply(to: scanReport)
+        let reporter = report.reporter(toolVersion: Residue.configuration.version, baselineApplied: baseline != nil)
+        try report.deliver(try reporter.render(scanReport))
+        if scanReport.hasFindings(atOrAbove: report.threshold(config)) { throw ExitCode(1) }
     }
 }

@@ -8,8 +8,9 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 // Exit codes: 0 clean, 1 findings, 2 could not scan (including bad usage).
+if DockerPlugin.answerMetadataRequest(version: Residue.configuration.version) { exit(0) }
 do {
-    var command = try Residue.parseAsRoot()
+    var command = try Residue.parseAsRoot(DockerPlugin.arguments())
     try command.run()
 } catch let error as CLIError {
     FileHandle.standardError.write(Data("residue: \(error.description)\n".utf8))

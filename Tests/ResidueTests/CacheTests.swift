@@ -102,3 +102,68 @@ final class CacheTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("layer cache disabled"), result.stderr)
     }
 }
+
+/// `.residue.toml` allowlist regexes and stopwords test the secret itself, which the cache does
+/// not keep: the layers whose cached hits they need are read again, so a warm scan suppresses
+/// exactly what a scan without cache does, and the cache still holds no secret afterwards.
+final class CacheAllowlistTests: XCTestCase {
+    var cacheDir: URL!
+    var configDir: URL!
+    let reference = "docker-archive:Fixtures/images/legacy.docker.tar" // github-pat (config), private-key-openssh, npm-token
+
+    override func setUpWithError() throws {
+        let temporary = FileManager.default.temporaryDirectory
+        cacheDir = temporary.appendingPathComponent("residue-cache-allow-\(UUID().uuidString)")
+        configDir = temporary.appendingPathComponent("residue-cache-allow-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: configDir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: cacheDir)
+        try? FileManager.default.removeItem(at: configDir)
+    }
+
+    func json(_ result: CLIResult, _ key: String) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: result.json?[key] ?? [], options: [.sortedKeys])
+        return String(decoding: data ?? Data(), as: UTF8.self)
+    }
+
+    func suppressedRules(_ result: CLIResult) -> [String] {
+        (result.json?["suppressed"] as? [[String: Any]] ?? []).compactMap { ($0["finding"] as? [String: Any])?["ruleId"] as? String }
+    }
+
+    func testAllowlistsOnTheSecretWorkFromAWarmCache() throws {
+        let cold = try CLI.run(["scan", reference, "--format", "json", "--cache-dir", cacheDir.path])
+        XCTAssertEqual(cold.status, 1, cold.stderr)
+        // Each condition needs more of the secret than its masked form shows (npm_*****, and
+        // the key's BEGIN line): only the clear secret can match it.
+        let cases: [(String, String)] = [
+            ("rules = ['npm-token']\nregexes = ['TsjEi$']", "npm-token"),
+            ("stopwords = ['B3BLBNNZAC1RZXKT']", "private-key-openssh"),
+            ("regexes = ['^npm_Pv66']\nstopwords = ['nothing-like-this']", "npm-token"),
+            ("paths = ['^/root/\\.npmrc$']", "npm-token"), // needs no secret: answered from the cache
+        ]
+        for (index, (condition, rule)) in cases.enumerated() {
+            let config = configDir.appendingPathComponent("allow-\(index).toml")
+            try "[[allowlist]]\nreason = \"accepted\"\n\(condition)\n".write(to: config, atomically: true, encoding: .utf8)
+            let warm = try CLI.run(["scan", reference, "--format", "json", "--config", config.path, "--cache-dir", cacheDir.path])
+            let direct = try CLI.run(["scan", reference, "--format", "json", "--config", config.path, "--no-cache"])
+            XCTAssertEqual(warm.status, 1, warm.stderr)
+            XCTAssertEqual(warm.stderr, "", condition)
+            XCTAssertEqual(suppressedRules(direct), [rule], condition)
+            XCTAssertEqual(suppressedRules(warm), [rule], condition)
+            XCTAssertEqual(json(warm, "findings"), json(direct, "findings"), condition)
+            XCTAssertEqual(json(warm, "suppressed"), json(direct, "suppressed"), condition)
+            XCTAssertFalse(warm.stdout.contains("npm_Pv66"), "the report stays redacted")
+        }
+        // The layers read again were stored again, sealed.
+        var bytes = Data()
+        for file in FileManager.default.enumerator(at: cacheDir, includingPropertiesForKeys: nil)?.compactMap({ $0 as? URL }) ?? [] {
+            bytes += (try? Data(contentsOf: file)) ?? Data()
+        }
+        XCTAssertGreaterThan(bytes.count, 1000)
+        for probe in ["npm_Pv66LrdtfZDpTwGLEpOeKqNO782Oq60TsjEi", "LrdtfZDpTwGL", "b3BlbnNzaC1rZXktdjEAAAAABG5v"] {
+            XCTAssertNil(bytes.range(of: Data(probe.utf8)), "a planted secret is in the cache: \(probe.prefix(4))…")
+        }
+    }
+}

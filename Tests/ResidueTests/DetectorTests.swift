@@ -87,6 +87,66 @@ final class DetectorTests: XCTestCase {
         XCTAssertEqual(RuleTester.run(try RuleSet(RuleLoader.parse(fixed, origin: "test"))).count, 0)
     }
 
+    /// A rule whose keyword is a name beside the token, not part of it, says
+    /// `keywordScope = "buffer"`; a rule without examples (gitleaks, inline) is run that way too.
+    func testKeywordsOutsideTheMatch() throws {
+        func rule(_ extra: String, examples: Bool = true) -> String {
+            """
+            [[rules]]
+            id = "near"
+            title = "Near"
+            severity = "low"
+            regex = '''(?<![A-Z0-9])(Q[A-Z0-9]{16})(?![A-Z0-9])'''
+            keywords = ["acme"]
+            \(extra)
+            \(examples ? "examples = ['''QABCDEFGH12345678  # acme token''']" : "")
+            counterExamples = ['''QABC  # acme''']
+            """
+        }
+        let windowed = try RuleSet(RuleLoader.parse(rule(""), origin: "test"))
+        XCTAssertEqual(RuleTester.run(windowed).map(\.note), ["not found the same way around its keywords"])
+        let far = "ACME_CONFIG=1\n" + String(repeating: "filler text\n", count: 2000) + "key = QABCDEFGH12345678\n"
+        for (extra, examples) in [("keywordScope = \"buffer\"", true), ("", false)] {
+            let set = try RuleSet(RuleLoader.parse(rule(extra, examples: examples), origin: "test"))
+            XCTAssertEqual(RuleTester.run(set).count, 0, extra)
+            XCTAssertEqual(Matcher(set).scan(text: far).map(\.secret), ["QABCDEFGH12345678"], extra)
+            XCTAssertEqual(Matcher(set).scan(text: far.replacingOccurrences(of: "ACME", with: "OTHER")).count, 0, extra)
+        }
+        XCTAssertEqual(Matcher(windowed).scan(text: far).count, 0, "windowed: the keyword is too far")
+        XCTAssertThrowsError(try RuleLoader.parse(rule("keywordScope = \"buffer\"\nkeywordLead = 0"), origin: "test"))
+    }
+
+    /// A keyword-less rule (limited by paths) runs on whole buffers of the files it allows, and
+    /// allowlists apply on the fast path too.
+    func testKeywordlessRulesAndAllowlistsOnTheFastPath() throws {
+        let ruleSet = try RuleSet.defaults()
+        let matcher = Matcher(ruleSet)
+        let masterKey = "3f9a7c21d4e8b6059a1c7e3d2b8f4a60\n"
+        func ids(_ text: String, _ path: String) -> [String] {
+            matcher.scan(text: text, path: path).map { ruleSet.rules[$0.ruleIndex].rule.id }
+        }
+        XCTAssertEqual(ids(masterKey, "/app/config/master.key"), ["rails-master-key"])
+        XCTAssertEqual(ids(masterKey, "/app/config/other.key"), [])
+        let text = """
+        [[rules]]
+        id = "acme"
+        title = "Acme"
+        severity = "low"
+        regex = '''(acme_[a-z0-9]{12})'''
+        keywords = ["acme_"]
+        examples = ['''acme_q7x2v9wp5rdj''']
+        counterExamples = ['''acme_short''']
+        [[rules.allowlists]]
+        stopwords = ["dead"]
+        [[rules.allowlists]]
+        paths = ['''(^|/)docs/''']
+        """
+        let acme = Matcher(try RuleSet(RuleLoader.parse(text, origin: "test")))
+        let body = String(repeating: "lorem ipsum\n", count: 500) + "a = acme_q7x2v9wp5rdj b = acme_dead00000000\n"
+        XCTAssertEqual(acme.scan(text: body, path: "/app/x.env").map(\.secret), ["acme_q7x2v9wp5rdj"])
+        XCTAssertEqual(acme.scan(text: body, path: "/app/docs/x.env").count, 0)
+    }
+
     /// Over real-looking text with many keyword hits, the scan finds what whole-buffer runs find.
     func testScanEqualsWholeBufferSearch() throws {
         let ruleSet = try RuleSet.defaults()

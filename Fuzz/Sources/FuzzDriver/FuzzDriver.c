@@ -1,0 +1,1 @@
+// Declarations only: libFuzzer (linked with -sanitize=fuzzer) defines LLVMFuzzerRunDriver.
