@@ -102,21 +102,50 @@ final class FixtureScanTests: XCTestCase {
         }.joined(separator: "; ")
     }
 
-    /// Without --show-secrets no planted secret appears anywhere: JSON, text, stderr.
+    /// Without --show-secrets no planted secret appears anywhere: stdout and stderr in every
+    /// format, the report files written with --output (mode 0600), and every file of the layer
+    /// cache, which the later formats read warm.
     func testSecretsAreRedactedByDefault() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("residue-hygiene-\(UUID().uuidString)")
+        let cache = folder.appendingPathComponent("cache")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         for fixture in Self.fixtures where !fixture.clean {
-            for format in ["json", "text"] {
-                let result = try CLI.run(["scan", fixture.reference, "--format", format])
-                XCTAssertEqual(result.status, 1, "\(fixture.name)")
-                for planted in fixture.planted {
-                    guard let secret = planted["secret"] as? String else { continue }
-                    // Short planted values (a password) are checked whole; long ones by a 12-character
-                    // slice from the middle (past any vendor prefix or BEGIN line), so a partial leak is caught too.
-                    let probe = secret.count > 24 ? String(secret.dropFirst(secret.count / 2).prefix(12)) : secret
-                    XCTAssertFalse(result.stdout.contains(probe), "\(fixture.name) \(format): secret \(planted["ruleId"] ?? "") leaked")
-                    XCTAssertFalse(result.stderr.contains(probe))
+            let probes = fixture.planted.compactMap { $0["secret"] as? String }.map { secret in
+                // Short planted values (a password) are checked whole; long ones by a 12-character
+                // slice from the middle (past any vendor prefix or BEGIN line), so a partial leak is caught too.
+                secret.count > 24 ? String(secret.dropFirst(secret.count / 2).prefix(12)) : secret
+            }
+            for format in ["json", "text", "jsonl", "sarif"] {
+                let report = folder.appendingPathComponent("\(fixture.name).\(format)")
+                for arguments in [["--format", format], ["--format", format, "--output", report.path]] {
+                    let result = try CLI.run(["scan", fixture.reference, "--cache-dir", cache.path] + arguments)
+                    XCTAssertEqual(result.status, 1, "\(fixture.name) \(format)")
+                    for probe in probes {
+                        XCTAssertFalse(result.stdout.contains(probe), "\(fixture.name) \(format): a secret leaked to stdout")
+                        XCTAssertFalse(result.stderr.contains(probe), "\(fixture.name) \(format): a secret leaked to stderr")
+                    }
+                }
+                let written = try Data(contentsOf: report)
+                XCTAssertFalse(written.isEmpty)
+                let mode = (try FileManager.default.attributesOfItem(atPath: report.path)[.posixPermissions] as? NSNumber)?.intValue
+                XCTAssertEqual(mode, 0o600, "\(report.lastPathComponent) is readable by others")
+                for probe in probes {
+                    XCTAssertNil(written.range(of: Data(probe.utf8)), "\(fixture.name) \(format): a secret leaked to --output")
+                }
+            }
+            for file in try Self.files(under: cache) {
+                let bytes = try Data(contentsOf: file)
+                for probe in probes {
+                    XCTAssertNil(bytes.range(of: Data(probe.utf8)), "\(fixture.name): a secret is in the cache file \(file.lastPathComponent)")
                 }
             }
         }
+        XCTAssertFalse(try Self.files(under: cache).isEmpty, "the scans used the cache")
+    }
+
+    static func files(under folder: URL) throws -> [URL] {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        return walker.compactMap { $0 as? URL }.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
     }
 }
