@@ -6,7 +6,7 @@ set -euo pipefail
 build_packages=(libarchive-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev pkg-config)
 # Tests and fixture rebuilds: a real builder (buildah), skopeo, busybox for the base image;
 # a real registry (docker-registry), htpasswd and openssl for its auth modes, podman for the daemon API.
-test_packages=(buildah skopeo busybox-static zstd pcre2-utils docker-registry apache2-utils openssl podman)
+test_packages=(buildah skopeo busybox-static zstd pcre2-utils docker-registry apache2-utils openssl podman strace)
 
 wanted=("${build_packages[@]}")
 if [ "${1:-}" = "--test" ]; then

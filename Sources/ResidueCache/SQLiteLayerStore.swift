@@ -45,8 +45,7 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
         version = Self.version(ruleSet: ruleSet, limits: limits)
         let path = directory.path
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try PrivateFile.makePrivateDirectory(path)
         } catch {
             throw CacheError(message: "cache \(path): cannot create the folder: \(error.localizedDescription)")
         }
@@ -98,10 +97,13 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
         if let data = try? Data(contentsOf: url), data.count == 32 { return Array(data) }
         var generator = SystemRandomNumberGenerator()
         let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let temporary = directory.appendingPathComponent("key.\(getpid()).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(key), attributes: [.posixPermissions: 0o600]),
-              rename(temporary.path, url.path) == 0 || FileManager.default.fileExists(atPath: url.path)
-        else { throw CacheError(message: "cache \(directory.path): cannot write its key") }
+        do {
+            try PrivateFile.write(key, to: url.path)
+        } catch {
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw CacheError(message: "cache \(directory.path): cannot write its key")
+            }
+        }
         // Another process may have won the race: use whatever key is there now.
         if let data = try? Data(contentsOf: url), data.count == 32 { return Array(data) }
         throw CacheError(message: "cache \(directory.path): cannot read its key")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ResidueArchive
 import ResidueRules
 import ResidueScan
 
@@ -77,8 +78,7 @@ struct ReportOptions: ParsableArguments {
     func deliver(_ text: String) throws {
         if let output {
             do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-                chmod(output, 0o600)
+                try PrivateFile.write(Array(text.utf8), to: output)
             } catch {
                 throw CLIError("cannot write report to \(output): \(error.localizedDescription)")
             }

@@ -34,13 +34,15 @@ enum CLI {
     final class Marker {}
     final class DataBox: @unchecked Sendable { var data = Data() }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+    /// Runs residue (or, with `executable`, another program such as strace wrapping it).
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil,
+                    file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             XCTFail("residue binary not built at \(binary.path)", file: file, line: line)
             throw CocoaError(.fileNoSuchFile)
         }
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
         var env = ProcessInfo.processInfo.environment
