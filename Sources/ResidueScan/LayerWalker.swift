@@ -22,7 +22,7 @@ public struct LayerChanges: Sendable {
 /// Everything learned from one layer. A layer's result depends only on its digest and the
 /// rule set, so it can be reused across images (see `LayerResultStore`).
 public struct LayerResult: Sendable {
-    public let digest: Digest
+    public internal(set) var digest: Digest
     public var changes = LayerChanges()
     public var hits: [LayerFileHit] = []
     public var filesScanned = 0

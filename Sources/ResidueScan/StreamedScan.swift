@@ -32,14 +32,8 @@ private final class SourceBox: @unchecked Sendable {
 extension LayerResult {
     /// The same result under the digest learned once the layer's bytes were all hashed.
     func keyed(by digest: Digest) -> LayerResult {
-        var copy = LayerResult(digest: digest)
-        copy.changes = changes
-        copy.hits = hits
-        copy.filesScanned = filesScanned
-        copy.bytesScanned = bytesScanned
-        copy.skipped = skipped
-        copy.compression = compression
-        copy.digestVerified = digestVerified
+        var copy = self
+        copy.digest = digest
         return copy
     }
 }
