@@ -81,7 +81,14 @@ public struct TextReporter: Reporter {
         if let status = location.status, status != .present {
             head += "  " + paint("[\(status.rawValue)]", "35")
         }
+        // Low confidence (a failed checksum, a generic rule, example material) is said, not hidden.
+        if finding.confidence == .low {
+            head += "  " + paint("[low confidence]", "2")
+        }
         var lines = [head]
+        if finding.confidence == .low, let note = finding.confidenceNote {
+            lines.append("      why low: \(note)")
+        }
         var place: String
         switch location.kind {
         case .layerFile:
