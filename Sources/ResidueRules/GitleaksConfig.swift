@@ -64,6 +64,7 @@ public enum GitleaksConfig {
     public static func translate(_ text: String, origin: String) throws -> [Rule] {
         let file: File
         do {
+            try TOMLGuard.check(text, origin: origin)
             file = try TOMLDecoder().decode(File.self, from: text)
         } catch let error as TOMLParseError {
             throw RuleError("\(origin): line \(error.source.begin.line): \(error.description)")

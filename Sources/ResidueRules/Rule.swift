@@ -77,6 +77,7 @@ public enum RuleLoader {
         if GitleaksConfig.looksLikeGitleaks(text) { return try GitleaksConfig.translate(text, origin: origin) }
         let file: RuleFile
         do {
+            try TOMLGuard.check(text, origin: origin)
             file = try TOMLDecoder().decode(RuleFile.self, from: text)
         } catch let error as TOMLParseError {
             throw RuleError("\(origin): line \(error.source.begin.line): \(error.description)")

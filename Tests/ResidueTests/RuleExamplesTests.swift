@@ -58,6 +58,18 @@ final class RuleExamplesTests: XCTestCase {
         XCTAssertThrowsError(try RuleLoader.parse(noKeywords, origin: "extra.toml"))
     }
 
+    /// Found by fuzzing the rule loader: a table name starting with a character that is neither
+    /// bare nor a quote made toml++ abort (debug) or run into undefined behaviour (release).
+    func testHostileTableNamesAreErrorsNotCrashes() {
+        for text in ["[`rules]]\n", "[ `x]\n", "[€]\n", "[[`rules]]\nid = 1\n"] {
+            XCTAssertThrowsError(try RuleLoader.parse(text, origin: "fuzz.toml"), text) { error in
+                XCTAssertTrue("\(error)".contains("fuzz.toml: line 1"), "\(error)")
+            }
+        }
+        // The same bytes inside a multi-line string are content, not a header.
+        XCTAssertNoThrow(try TOMLGuard.check("a = '''\n[`not a header]\n'''\n", origin: "x"))
+    }
+
     func testSpecificRuleWinsOverGeneric() throws {
         let text = """
         [[rules]]

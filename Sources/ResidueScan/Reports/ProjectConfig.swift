@@ -72,6 +72,7 @@ public struct ProjectConfig: Sendable {
     public static func parse(_ text: String, path: String, directory: String) throws -> ProjectConfig {
         let file: ConfigFile
         do {
+            try TOMLGuard.check(text, origin: path)
             file = try TOMLDecoder().decode(ConfigFile.self, from: text)
         } catch let error as TOMLParseError {
             throw ConfigError("\(path): line \(error.source.begin.line): \(error.description)")
