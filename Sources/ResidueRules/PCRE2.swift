@@ -41,6 +41,9 @@ public final class MatchState {
     let matchData: OpaquePointer
     let context: OpaquePointer
     let jitStack: OpaquePointer?
+    /// Searches stopped by the match, depth or JIT-stack limit (a pattern that backtracks too
+    /// much on this input): matches there may be missed, so the scan reports it.
+    public internal(set) var limitHits = 0
 
     public init() {
         matchData = pcre2_match_data_create_8(32, nil)
@@ -64,6 +67,9 @@ public final class MatchState {
         let length = min(length ?? bytes.count, bytes.count)
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), start <= length else { return nil }
         let result = pcre2_match_8(regex.code, base, length, start, 0, matchData, context)
+        if result == PCRE2_ERROR_MATCHLIMIT || result == PCRE2_ERROR_DEPTHLIMIT || result == PCRE2_ERROR_JIT_STACKLIMIT {
+            limitHits += 1
+        }
         guard result > 0 else { return nil }
         let vector = pcre2_get_ovector_pointer_8(matchData)!
         var groups: [Range<Int>?] = []

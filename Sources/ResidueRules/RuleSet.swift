@@ -151,6 +151,9 @@ struct KeywordIndex: Sendable {
 public final class Matcher {
     public let ruleSet: RuleSet
     let state = MatchState()
+
+    /// How many regex searches the PCRE2 limits have stopped so far (see `MatchState.limitHits`).
+    public var regexLimitHits: Int { state.limitHits }
     private let hits = KeywordHits()
     /// Per rule, for the current buffer (reused): where to look — merged windows, or for
     /// anchored rules, merged ranges of start positions to try.

@@ -112,6 +112,14 @@ final class FileScanner {
                 return
             }
         }
+        // A regex stopped by PCRE2's limits in this file may have missed a match: say so.
+        let limitHitsBefore = matcher.regexLimitHits
+        defer {
+            if matcher.regexLimitHits > limitHitsBefore {
+                skipped.append(Skipped(layerDigest: layerDigest, path: path,
+                                       reason: "a rule's regex hit PCRE2's backtracking limit here \(matcher.regexLimitHits - limitHitsBefore) time(s): matches in this file may be missed"))
+            }
+        }
         let binary = Self.looksBinary(first)
         var windowStart = 0          // absolute offset of buffer[0]
         var linesBefore = 0          // newlines before buffer[0]

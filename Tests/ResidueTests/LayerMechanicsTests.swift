@@ -70,6 +70,30 @@ final class FileScannerTests: XCTestCase {
         XCTAssertEqual(hits.map(\.line), [85, 586])
     }
 
+    /// A pattern that backtracks past PCRE2's limits cannot silently miss: the file is reported.
+    func testRegexLimitIsReportedNotSilent() throws {
+        let set = try RuleSet(RuleLoader.parse("""
+        [[rules]]
+        id = "backtracker"
+        title = "t"
+        severity = "low"
+        regex = '''((?:a|aa)+)+\\z'''
+        keywords = ["aaaa"]
+        keywordScope = "buffer"
+        """, origin: "test"))
+        let scanner = FileScanner(matcher: Matcher(set), limits: ScanLimits())
+        var hits: [FileHit] = []
+        try scanner.scan(MemorySource(Array((String(repeating: "a", count: 60) + "c\n").utf8)), path: "/x.txt", depth: 0,
+                         layerDigest: "d", hits: &hits)
+        XCTAssertEqual(hits.count, 0)
+        XCTAssertEqual(scanner.skipped.count, 1)
+        XCTAssertTrue(scanner.skipped.first?.reason.contains("backtracking limit") ?? false, "\(scanner.skipped)")
+        // An ordinary file reports nothing.
+        let clean = FileScanner(matcher: Matcher(set), limits: ScanLimits())
+        try clean.scan(MemorySource(Array("aaaab\n".utf8)), path: "/y.txt", depth: 0, layerDigest: "d", hits: &hits)
+        XCTAssertEqual(clean.skipped.count, 0)
+    }
+
     func testBinaryFilesOnlyRunBinaryRules() throws {
         let scanner = FileScanner(matcher: Matcher(try ruleSet()), limits: ScanLimits())
         var hits: [FileHit] = []
