@@ -21,6 +21,9 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The layer cache (libsqlite3-dev): see Sources/ResidueCache/SQLiteLayerStore.swift.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The keyword prefilter (libhyperscan-dev on amd64, libvectorscan-dev elsewhere: same API,
+        // same libhs.pc): see Sources/ResidueRules/KeywordScanner.swift.
+        .systemLibrary(name: "CHyperscan", pkgConfig: "libhs", providers: [.apt(["libhyperscan-dev"])]),
 
         // Byte streams, SHA-256 and libarchive: everything that reads bytes.
         .target(name: "ResidueArchive", dependencies: ["CArchive", "CCrypto"]),
@@ -29,7 +32,7 @@ let package = Package(
         // Rules as data, PCRE2, keyword prefilter, entropy: finds secrets in bytes.
         .target(
             name: "ResidueRules",
-            dependencies: ["CPCRE2", "TOMLKit"],
+            dependencies: ["CPCRE2", "CHyperscan", "TOMLKit"],
             plugins: ["EmbedRules"]
         ),
         // The scan: layer walking, file status, findings, remediation, reports.

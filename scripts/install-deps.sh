@@ -4,6 +4,9 @@
 set -euo pipefail
 
 build_packages=(libarchive-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev pkg-config)
+# The keyword prefilter: Hyperscan where Debian builds it (amd64), Vectorscan (its portable fork,
+# same API) elsewhere.
+if [ "$(dpkg --print-architecture)" = amd64 ]; then build_packages+=(libhyperscan-dev); else build_packages+=(libvectorscan-dev); fi
 # Tests and fixture rebuilds: a real builder (buildah), skopeo, busybox for the base image;
 # a real registry (docker-registry), htpasswd and openssl for its auth modes, podman for the daemon API.
 test_packages=(buildah skopeo busybox-static zstd pcre2-utils docker-registry apache2-utils openssl podman strace)

@@ -83,7 +83,7 @@ public final class MatchState {
 
     /// Whether the pattern matches anywhere in `text`.
     public func matches(_ regex: CompiledRegex, _ text: String) -> Bool {
-        var copy = Array(text.utf8)
-        return copy.withUnsafeMutableBytes { firstMatch(regex, in: UnsafeRawBufferPointer($0), from: 0) != nil }
+        var text = text // native strings are contiguous UTF-8: no copy (paths are matched per file)
+        return text.withUTF8 { firstMatch(regex, in: UnsafeRawBufferPointer($0), from: 0) != nil }
     }
 }

@@ -58,6 +58,8 @@ public struct Rule: Sendable, Decodable {
     /// The confidence the rule declares, or its default: generic rules low, others medium.
     public var baseConfidence: Confidence { confidence ?? (isGeneric ? .low : .medium) }
     public var searchesBinaries: Bool { binary ?? false }
+    /// Limited to files whose paths match `paths`.
+    public var isPathScoped: Bool { !(paths ?? []).isEmpty }
 }
 
 /// The rules of one file (`[[rules]]` tables).

@@ -63,17 +63,29 @@ public final class RuleSet: @unchecked Sendable {
     /// Only the keywords of the rules that search binary files (key blocks): fewer states,
     /// fewer hits in the bytes of executables and libraries.
     let binary: KeywordIndex
-    /// Rules without keywords (limited by paths instead): they search every buffer their paths allow, whole.
-    let keywordless: [Int]
+    /// Rules limited by paths (with or without keywords): they search every buffer their paths
+    /// allow, whole, when one of their keywords occurs in it (or always, without keywords). Their
+    /// keywords stay out of the shared pass: a `.pgpass` rule's ":" would otherwise be a hit at
+    /// every colon of every file.
+    let pathScoped: [Int]
+    /// For each rule in `pathScoped` (same order): its own keywords.
+    let pathScopedKeywords: [KeywordScanner]
+    /// Every path-scoped rule's path patterns in one alternation: most files match none, and
+    /// one regex per file says so (nil if they cannot be joined, e.g. a backreference).
+    let anyPathScope: CompiledRegex?
 
     private let byID: [String: CompiledRule]
 
     public init(_ rules: [Rule]) throws {
         self.rules = try rules.map(CompiledRule.init)
         byID = Dictionary(self.rules.map { ($0.rule.id, $0) }, uniquingKeysWith: { first, _ in first })
-        text = KeywordIndex(rules: rules, including: { _ in true })
-        binary = KeywordIndex(rules: rules, including: { $0.searchesBinaries })
-        keywordless = rules.indices.filter { rules[$0].keywords.isEmpty }
+        text = KeywordIndex(rules: rules, including: { !$0.isPathScoped })
+        binary = KeywordIndex(rules: rules, including: { $0.searchesBinaries && !$0.isPathScoped })
+        pathScoped = rules.indices.filter { rules[$0].isPathScoped }
+        pathScopedKeywords = pathScoped.map { KeywordScanner(keywords: rules[$0].keywords.map { $0.lowercased() }) }
+        let pathPatterns = pathScoped.flatMap { rules[$0].paths ?? [] }
+        anyPathScope = pathPatterns.contains { $0.range(of: #"\\[1-9gk]"#, options: .regularExpression) != nil }
+            ? nil : try? CompiledRegex(pathPatterns.map { "(?:\($0))" }.joined(separator: "|"), origin: "path-scoped rules")
     }
 
     public static func defaults(extraFiles: [String] = []) throws -> RuleSet {
@@ -93,7 +105,7 @@ public final class RuleSet: @unchecked Sendable {
 /// One keyword automaton and, for each of its accepting states, the rules whose keywords end
 /// there.
 struct KeywordIndex: Sendable {
-    let automaton: KeywordAutomaton
+    let automaton: KeywordScanner
     /// accepting state → rule indices (each once).
     let rulesForState: [[Int32]]
     /// accepting state → the shortest and longest keyword that ends there.
@@ -114,7 +126,7 @@ struct KeywordIndex: Sendable {
                 }
             }
         }
-        let automaton = KeywordAutomaton(keywords: keywords)
+        let automaton = KeywordScanner(keywords: keywords)
         self.automaton = automaton
         var rulesForState: [[Int32]] = []
         var keywordLengths: [(shortest: Int, longest: Int)] = []
@@ -161,6 +173,8 @@ public final class Matcher {
     private var touched: [Int] = []
     /// Per rule: 1 eligible, 0 not decided yet for this buffer, -1 excluded (binary, path, allowlisted path).
     private var eligible: [Int8]
+    private var lastPath: String?
+    private var lastPathScoped: [(Int, Int)] = []
 
     /// How far before a keyword's end a match may start, at most (unbounded patterns).
     static let maxBackReach = 4096
@@ -183,19 +197,22 @@ public final class Matcher {
     public func scan(_ bytes: UnsafeRawBufferPointer, path: String?, binary: Bool = false) -> [RuleMatch] {
         let index = binary ? ruleSet.binary : ruleSet.text
         index.automaton.scan(bytes, into: hits)
-        if hits.count == 0 && !hits.overflowed && ruleSet.keywordless.isEmpty { return [] }
+        let scoped = pathScopedRules(for: path)
+        if hits.count == 0 && !hits.overflowed && scoped.isEmpty { return [] }
         for rule in touched { spans[rule].removeAll(keepingCapacity: true); eligible[rule] = 0 }
         touched.removeAll(keepingCapacity: true)
 
         if hits.overflowed {
             // Too many hits to list: every rule whose keyword occurs searches the whole buffer.
             var found = [Bool](repeating: false, count: index.automaton.keywordCount)
-            index.automaton.scan(bytes, found: &found)
+            index.automaton.scan(bytes, found: &found, scratch: hits)
             for (state, rules) in index.rulesForState.enumerated() {
                 guard index.automaton.keywordsIfAccepting(Int32(state))!.contains(where: { found[Int($0)] }) else { continue }
                 for rule in rules { _ = isEligible(Int(rule), path: path, binary: binary) }
             }
-            for rule in ruleSet.keywordless { _ = isEligible(rule, path: path, binary: binary) }
+            for (slot, rule) in scoped where isEligible(rule, path: path, binary: binary) {
+                if !keywordsOccur(slot, rule, in: bytes) { eligible[rule] = -1 }
+            }
             var matches: [RuleMatch] = []
             touched.sort()
             for rule in touched where eligible[rule] > 0 {
@@ -208,15 +225,32 @@ public final class Matcher {
                 add(Int(rule), end: end, state: state, index: index, count: bytes.count)
             }
         }
-        for rule in ruleSet.keywordless where isEligible(rule, path: path, binary: binary) {
+        for (slot, rule) in scoped where isEligible(rule, path: path, binary: binary) && keywordsOccur(slot, rule, in: bytes) {
             spans[rule] = [0..<bytes.count]
         }
         touched.sort()
         var matches: [RuleMatch] = []
-        for rule in touched where eligible[rule] > 0 {
+        for rule in touched where eligible[rule] > 0 && !spans[rule].isEmpty {
             confirm(rule, spans: spans[rule], in: bytes, path: path, into: &matches)
         }
         return Self.preferSpecific(matches, rules: ruleSet.rules)
+    }
+
+    /// The path-scoped rules (slot in `RuleSet.pathScoped`, rule index) whose paths allow
+    /// `path`, remembered for the last path (a large file is scanned window by window).
+    private func pathScopedRules(for path: String?) -> [(Int, Int)] {
+        guard let path else { return [] }
+        if path == lastPath { return lastPathScoped }
+        lastPath = path
+        lastPathScoped = ruleSet.pathScoped.enumerated().filter { _, rule in
+            ruleSet.rules[rule].pathFilters.contains { state.matches($0, path) }
+        }
+        return lastPathScoped
+    }
+
+    /// Whether one of a path-scoped rule's keywords occurs in `bytes` (a rule without keywords: always).
+    private func keywordsOccur(_ slot: Int, _ rule: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
+        ruleSet.rules[rule].rule.keywords.isEmpty || ruleSet.pathScopedKeywords[slot].containsAny(bytes, scratch: hits)
     }
 
     @inline(__always)
@@ -316,7 +350,10 @@ public final class Matcher {
             guard index.rulesForState[Int(state)].contains(Int32(rule)) else { return }
             add(rule, end: end, state: state, index: index, count: bytes.count)
         }
-        if ruleSet.rules[rule].rule.keywords.isEmpty { spans[rule] = [0..<bytes.count] }
+        if let slot = ruleSet.pathScoped.firstIndex(of: rule) {
+            // Path-scoped rules are not in the shared pass: the whole buffer, if a keyword occurs.
+            spans[rule] = keywordsOccur(slot, rule, in: bytes) ? [0..<bytes.count] : []
+        }
         confirm(rule, spans: spans[rule], in: bytes, path: nil, into: &results)
         spans[rule].removeAll(keepingCapacity: true)
         return results

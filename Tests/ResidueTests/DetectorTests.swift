@@ -2,9 +2,9 @@
 @testable import ResidueScan
 import XCTest
 
-/// The fast paths of the detector must give the answers of the slow ones: the laned, byte-class
-/// automaton those of a naive search, the keyword-window and anchored regex runs those of a
-/// search over the whole buffer.
+/// The fast paths of the detector must give the answers of the slow ones: the Hyperscan keyword
+/// pass those of a naive search, the keyword-window and anchored regex runs those of a search
+/// over the whole buffer.
 final class DetectorTests: XCTestCase {
     /// Every end offset of every keyword, by brute force (ASCII case folded).
     func naiveHits(_ keywords: [String], _ text: [UInt8]) -> [(Int, Int)] {
@@ -19,7 +19,7 @@ final class DetectorTests: XCTestCase {
         return result
     }
 
-    func automatonHits(_ automaton: KeywordAutomaton, _ text: [UInt8]) -> [(Int, Int)] {
+    func automatonHits(_ automaton: KeywordScanner, _ text: [UInt8]) -> [(Int, Int)] {
         let hits = KeywordHits()
         text.withUnsafeBytes { automaton.scan($0, into: hits) }
         XCTAssertFalse(hits.overflowed)
@@ -30,10 +30,10 @@ final class DetectorTests: XCTestCase {
         return result
     }
 
-    func testLanesFindEveryHitOnceEvenAcrossLaneBoundaries() {
+    func testFindsEveryHitOnceInALargeBuffer() {
         let keywords = ["password", "pass", "://", "ghp_", "-----begin"]
-        let automaton = KeywordAutomaton(keywords: keywords)
-        // Large enough for four lanes; keywords planted everywhere, including at each quarter.
+        let automaton = KeywordScanner(keywords: keywords)
+        // A 70 KB buffer with keywords planted everywhere, including around each quarter.
         var generator = SystemRandomNumberGenerator()
         var text = (0..<70_000).map { _ in UInt8.random(in: 32...126, using: &generator) }
         let plants = ["PassWord", "://", "GHP_", "-----BEGIN", "pass"]
@@ -50,11 +50,28 @@ final class DetectorTests: XCTestCase {
         XCTAssertEqual(got.map(\.1), expected.map(\.1))
     }
 
+    /// A rule limited by paths keeps its keywords out of the shared pass (the `.pgpass` rule's
+    /// ":" would be a hit at every colon), yet still finds its secret where its paths allow and
+    /// one of its keywords occurs, and nowhere else.
+    func testPathScopedRulesSearchWholeAllowedFilesOnly() throws {
+        let rules = try RuleSet.defaults()
+        let pgpass = try XCTUnwrap(rules.rules.firstIndex { $0.rule.id == "pgpass-password" })
+        XCTAssertTrue(rules.pathScoped.contains(pgpass))
+        XCTAssertFalse(rules.text.rulesForState.contains { $0.contains(Int32(pgpass)) })
+        let matcher = Matcher(rules)
+        let line = "db.internal:5432:orders:orders_app:Zt4pQ8vM2kLx7\n"
+        XCTAssertEqual(matcher.scan(text: line, path: "root/.pgpass").map(\.secret), ["Zt4pQ8vM2kLx7"])
+        XCTAssertTrue(matcher.scan(text: line, path: "root/notes.txt").isEmpty)
+        // Same path twice (the remembered path), then a buffer without the keyword.
+        XCTAssertEqual(matcher.scan(text: line, path: "root/.pgpass").count, 1)
+        XCTAssertTrue(matcher.scan(text: "no colon here\n", path: "root/.pgpass").isEmpty)
+    }
+
     func testSmallBuffersAndNoKeywords() {
-        let automaton = KeywordAutomaton(keywords: ["abc"])
+        let automaton = KeywordScanner(keywords: ["abc"])
         XCTAssertEqual(automatonHits(automaton, Array("xxABCabc".utf8)).map(\.0), [4, 7])
         XCTAssertTrue(automatonHits(automaton, []).isEmpty)
-        XCTAssertTrue(automatonHits(KeywordAutomaton(keywords: []), Array("abc".utf8)).isEmpty)
+        XCTAssertTrue(automatonHits(KeywordScanner(keywords: []), Array("abc".utf8)).isEmpty)
     }
 
     func testRegexLengths() {

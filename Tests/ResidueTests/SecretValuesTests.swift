@@ -33,16 +33,16 @@ final class SecretValuesTests: XCTestCase {
     }
 }
 
-final class KeywordAutomatonTests: XCTestCase {
-    func scan(_ automaton: KeywordAutomaton, _ text: String) -> [Bool] {
+final class KeywordScannerTests: XCTestCase {
+    func scan(_ automaton: KeywordScanner, _ text: String) -> [Bool] {
         var found = [Bool](repeating: false, count: automaton.keywordCount)
         var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { automaton.scan(UnsafeRawBufferPointer($0), found: &found) }
+        bytes.withUnsafeMutableBytes { automaton.scan(UnsafeRawBufferPointer($0), found: &found, scratch: KeywordHits(capacity: 1)) }
         return found
     }
 
     func testFindsEveryKeywordCaseInsensitively() {
-        let automaton = KeywordAutomaton(keywords: ["ghp_", "akia", "password", "pass", "ssword"])
+        let automaton = KeywordScanner(keywords: ["ghp_", "akia", "password", "pass", "ssword"])
         XCTAssertEqual(scan(automaton, "x GHP_abc and AKIAXYZ"), [true, true, false, false, false])
         // Overlapping keywords (through failure links) are all reported.
         XCTAssertEqual(scan(automaton, "my PassWord"), [false, false, true, true, true])
@@ -50,10 +50,10 @@ final class KeywordAutomatonTests: XCTestCase {
     }
 
     func testBinaryBytes() {
-        let automaton = KeywordAutomaton(keywords: ["-----begin"])
+        let automaton = KeywordScanner(keywords: ["-----begin"])
         var bytes: [UInt8] = [0, 255, 0x80] + Array("-----BEGIN".utf8) + [0]
         var found = [false]
-        bytes.withUnsafeMutableBytes { automaton.scan(UnsafeRawBufferPointer($0), found: &found) }
+        bytes.withUnsafeMutableBytes { automaton.scan(UnsafeRawBufferPointer($0), found: &found, scratch: KeywordHits(capacity: 1)) }
         XCTAssertEqual(found, [true])
     }
 }
