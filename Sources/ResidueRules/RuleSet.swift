@@ -70,9 +70,6 @@ public final class RuleSet: @unchecked Sendable {
     let pathScoped: [Int]
     /// For each rule in `pathScoped` (same order): its own keywords.
     let pathScopedKeywords: [KeywordScanner]
-    /// Every path-scoped rule's path patterns in one alternation: most files match none, and
-    /// one regex per file says so (nil if they cannot be joined, e.g. a backreference).
-    let anyPathScope: CompiledRegex?
 
     private let byID: [String: CompiledRule]
 
@@ -83,9 +80,6 @@ public final class RuleSet: @unchecked Sendable {
         binary = KeywordIndex(rules: rules, including: { $0.searchesBinaries && !$0.isPathScoped })
         pathScoped = rules.indices.filter { rules[$0].isPathScoped }
         pathScopedKeywords = pathScoped.map { KeywordScanner(keywords: rules[$0].keywords.map { $0.lowercased() }) }
-        let pathPatterns = pathScoped.flatMap { rules[$0].paths ?? [] }
-        anyPathScope = pathPatterns.contains { $0.range(of: #"\\[1-9gk]"#, options: .regularExpression) != nil }
-            ? nil : try? CompiledRegex(pathPatterns.map { "(?:\($0))" }.joined(separator: "|"), origin: "path-scoped rules")
     }
 
     public static func defaults(extraFiles: [String] = []) throws -> RuleSet {

@@ -23,11 +23,12 @@ public enum SecretValues {
         "placeholder", "redacted", "dummy", "fake", "mypassword", "yourpassword", "your_password", "secretkey",
         "apikey", "api_key", "undefined", "empty", "unset", "required", "optional", "string", "value",
         "admin", "root", "guest", "user", "username", "pass", "abc123", "123456", "12345678", "qwerty", "foobar",
+        "foo", "bar", "baz", "qux", "xyz", "123", "1234", "12345",
     ]
 
     static let placeholderFragments = ["example", "changeme", "placeholder", "your_", "your-", "yourtoken",
                                        "redacted", "dummy", "xxxxx", "<your", "insert", "replace_me", "replaceme",
-                                       "fixme", "*****", "....."]
+                                       "fixme", "*****", "...", "\u{2026}"]
 
     /// True for values that are not real secrets: references (`${X}`, `$X`, `$(cmd)`, `%X%`,
     /// `{{ x }}`, `<x>`, `ENV[...]`), placeholders (`changeme`, `xxxx`, `****`), paths to

@@ -172,7 +172,7 @@ final class DetectorTests: XCTestCase {
         for index in 0..<3000 {
             switch index % 7 {
             case 0: text += "password = \"Zq\(index)xT9vLw3RkPa2\"\n"
-            case 1: text += "see https://user\(index):hunter2x@example.com/path and http://example.com\n"
+            case 1: text += "see https://user\(index):hunter2x@git.acme-corp.io/path and http://example.com\n"
             case 2: text += "token: ghp_\(String(repeating: "a1B2", count: 9))\n"
             case 3: text += "// the token is read from the environment, not the secret file\n"
             case 4: text += "AKIA\(String(repeating: "Q", count: 16)) aws_secret_access_key=\(String(repeating: "k9/+", count: 10))\n"
