@@ -1,5 +1,6 @@
 import Foundation
 import ResidueArchive
+import ResidueRules
 
 /// How secrets are shown: masked by default, in clear only with `--show-secrets`.
 public struct Redactor: Sendable {
@@ -41,14 +42,41 @@ public struct Redactor: Sendable {
     }
 
     /// Masks every known secret where it appears inside other text (instructions, remediation).
-    /// `secrets` maps each secret to whether its prefix may show; longest secrets go first.
-    func scrub(_ text: String, secrets: [(secret: String, revealPrefix: Bool)]) -> String {
+    func scrub(_ text: String, secrets: SecretsToScrub) -> String {
         if showSecrets { return text }
         var result = text
-        for (secret, revealPrefix) in secrets where result.contains(secret) {
+        for (secret, revealPrefix) in secrets.candidates(in: text) where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: redact(secret, revealPrefix: revealPrefix))
         }
         return sealed?.scrub(result) ?? result
+    }
+}
+
+/// Every secret a scan saw, longest first (so a secret inside a longer one is masked whole),
+/// with whether its prefix may show, and one keyword pass over all of them: a text is checked
+/// against thousands of secrets in one pass over the text, not one search per secret (which
+/// made assembling a report quadratic in the number of findings).
+/// Not thread-safe (it reuses one scratch space): one per report.
+final class SecretsToScrub {
+    let secrets: [(secret: String, revealPrefix: Bool)]
+    private let scanner: KeywordScanner
+    private let hits = KeywordHits(capacity: 1 << 16)
+
+    init(_ secrets: [(secret: String, revealPrefix: Bool)]) {
+        self.secrets = secrets
+        scanner = KeywordScanner(keywords: secrets.map(\.secret))
+    }
+
+    /// The secrets that may occur in `text` (longest first). The pass folds ASCII case, so a
+    /// candidate may still be absent: the caller checks each exactly.
+    func candidates(in text: String) -> [(secret: String, revealPrefix: Bool)] {
+        guard !secrets.isEmpty, !text.isEmpty else { return [] }
+        var text = text
+        text.withUTF8 { scanner.scan(UnsafeRawBufferPointer($0), into: hits) }
+        if hits.overflowed { return secrets }
+        var present = Set<Int32>()
+        hits.forEach { _, id in present.insert(id) }
+        return present.sorted().map { secrets[Int($0)] }
     }
 }
 

@@ -281,15 +281,17 @@ struct FindingAssembler {
 
     /// Every secret seen, longest first (so a secret inside a longer one is masked whole), and
     /// whether any vendor rule found it (its prefix may show).
-    static func secretsToScrub(_ observations: [Observation]) -> [(secret: String, revealPrefix: Bool)] {
+    static func secretsToScrub(_ observations: [Observation]) -> SecretsToScrub {
         var reveal: [String: Bool] = [:]
-        for observation in observations where observation.sealed == nil {
+        for observation in observations where observation.sealed == nil && !observation.secret.isEmpty {
             reveal[observation.secret] = (reveal[observation.secret] ?? false) || observation.priority == 3
         }
-        return reveal.map { (secret: $0.key, revealPrefix: $0.value) }.sorted { $0.secret.count > $1.secret.count || ($0.secret.count == $1.secret.count && $0.secret < $1.secret) }
+        return SecretsToScrub(reveal.map { (secret: $0.key, revealPrefix: $0.value) }.sorted {
+            $0.secret.utf8.count > $1.secret.utf8.count || ($0.secret.utf8.count == $1.secret.utf8.count && $0.secret < $1.secret)
+        })
     }
 
-    func scrubbed(_ location: Location, secrets: [(secret: String, revealPrefix: Bool)]) -> Location {
+    func scrubbed(_ location: Location, secrets: SecretsToScrub) -> Location {
         var copy = location
         copy.instruction = location.instruction.map { redactor.scrub($0, secrets: secrets) }
         return copy

@@ -1,3 +1,4 @@
+@testable import ResidueScan
 import ResidueRules
 import XCTest
 
@@ -55,5 +56,23 @@ final class KeywordScannerTests: XCTestCase {
         var found = [false]
         bytes.withUnsafeMutableBytes { automaton.scan(UnsafeRawBufferPointer($0), found: &found, scratch: KeywordHits(capacity: 1)) }
         XCTAssertEqual(found, [true])
+    }
+}
+
+final class ScrubTests: XCTestCase {
+    /// Thousands of secrets, one pass per text: every secret that occurs is masked (a longer one
+    /// whole, before a shorter one inside it), a case variant that is not the secret is left, and
+    /// the text without secrets comes back unchanged.
+    func testScrubMasksExactlyTheSecretsPresentAmongThousands() {
+        var secrets = (0..<5000).map { (secret: "Tok\($0)Zq8vL2mX7tK9", revealPrefix: false) }
+        secrets.append((secret: "ghp_Q8mXz2Lr5Tn7Vb1Kc4Wd9Yf3Hg6Js0Pa2Re5", revealPrefix: true))
+        secrets.append((secret: "Q8mXz2Lr5Tn7", revealPrefix: false))
+        let scrub = SecretsToScrub(secrets.sorted { $0.secret.utf8.count > $1.secret.utf8.count })
+        let redactor = Redactor(showSecrets: false)
+        let text = "RUN curl -H 'token: Tok4711Zq8vL2mX7tK9' -u x:ghp_Q8mXz2Lr5Tn7Vb1Kc4Wd9Yf3Hg6Js0Pa2Re5 && echo tok12zq8vl2mx7tk9 Q8mXz2Lr5Tn7"
+        XCTAssertEqual(redactor.scrub(text, secrets: scrub),
+                       "RUN curl -H 'token: *****' -u x:ghp_***** && echo tok12zq8vl2mx7tk9 *****")
+        XCTAssertEqual(redactor.scrub("RUN make", secrets: scrub), "RUN make")
+        XCTAssertEqual(Redactor(showSecrets: true).scrub(text, secrets: scrub), text)
     }
 }
