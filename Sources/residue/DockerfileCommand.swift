@@ -47,7 +47,7 @@ struct DockerfileCheck: ParsableCommand {
     var portable = false
 
     @Option(name: .long, help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    var format: DockerfileFormat = .text
 
     @Flag(name: .long, help: "Print secrets in clear instead of redacted.")
     var showSecrets = false

@@ -8,6 +8,12 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, jsonl, sarif
 }
 
+/// `residue dockerfile` reports lint findings and fixes, not image findings: text or JSON only
+/// (an unsupported format is refused by the parser instead of silently printing text).
+enum DockerfileFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
 extension Severity: ExpressibleByArgument {}
 
 /// How a report is shaped, filtered and delivered: shared by every command that reports

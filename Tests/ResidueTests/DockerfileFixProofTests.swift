@@ -107,6 +107,16 @@ final class DockerfileFixProofTests: XCTestCase {
 
 /// `residue dockerfile` and `residue scan --dockerfile` through the real binary.
 final class DockerfileCLITests: XCTestCase {
+    /// Lint findings come as text or JSON; a scan-only format is refused, not answered with text.
+    func testScanOnlyFormatsAreRefused() throws {
+        for format in ["sarif", "jsonl"] {
+            let result = try CLI.run(["dockerfile", "Fixtures/dockerfiles/env/Dockerfile", "--format", format])
+            XCTAssertEqual(result.status, 2, format)
+            XCTAssertEqual(result.stdout, "", format)
+            XCTAssertTrue(result.stderr.contains("'text' and 'json'"), result.stderr)
+        }
+    }
+
     func testUnparseableDockerfileIsOneLineWithTheLineNumber() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("residue-bad-\(UUID().uuidString).Dockerfile")
         try Data("FROM alpine\nRUN echo ok\nFRUM x\n".utf8).write(to: file)
