@@ -13,7 +13,8 @@ struct Audit: ParsableCommand {
         abstract: "Scan every image of a registry (or the selected repositories and tags).",
         discussion: """
         Lists repositories (/v2/_catalog) and tags, scans every selected image (all platforms) and \
-        reads each unique layer once across the whole audit. With --format jsonl (the default) \
+        reads each unique layer once across the whole audit, and not again in the next one: \
+        layer results are cached as for `residue scan` (--cache-dir, --no-cache). With --format jsonl (the default) \
         each image is one JSON line as soon as it finishes, then a summary line: an interrupted \
         audit leaves a report that --resume continues.
 
@@ -67,6 +68,8 @@ struct Audit: ParsableCommand {
 
     @OptionGroup(title: "Registries") var registryOptions: RegistryOptions
 
+    @OptionGroup(title: "Layer cache") var cacheOptions: CacheOptions
+
     func parsedShard() throws -> Shard? {
         guard let shard else { return nil }
         if let parsed = Shard(shard) { return parsed }
@@ -103,6 +106,7 @@ struct Audit: ParsableCommand {
             do { earlier = try AuditReport.read(path: resume) } catch { throw CLIError("--resume: \(error)") }
             for record in earlier.images where record.status == .scanned { options.resumed[record.key] = record }
         }
+        cacheOptions.apply(to: &scanOptions, ruleSet: ruleSet)
         let auditor = Auditor(ruleSet: ruleSet, scanOptions: scanOptions, options: options)
         let plan: [(repository: String, tag: String)]
         do { plan = try auditor.plan() } catch { throw CLIError("\(error)") }
@@ -194,7 +198,9 @@ enum AuditOutput {
                 return count > 0 ? "\(count) \(severity.rawValue)" : nil
             }
             if !counts.isEmpty { out += " (\(counts.joined(separator: ", ")))" }
-            if let walked = summary.layersWalked { out += "; \(walked) layers read, \(summary.layersReused ?? 0) reused" }
+            if let walked = summary.layersWalked {
+                out += "; \(walked) layers read, \(summary.layersReused ?? 0) reused, \(summary.layersFromCache ?? 0) from the cache"
+            }
             out += summary.complete ? "\n" : "\nINCOMPLETE: not every selected image was scanned\n"
         }
         return out

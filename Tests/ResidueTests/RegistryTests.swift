@@ -216,6 +216,31 @@ final class RegistryScanTests: XCTestCase {
         let b = try RegistryTestSupport.run(["report", "merge", folder.file("second.jsonl")])
         XCTAssertEqual(a.stdout, b.stdout)
     }
+
+    /// A second audit with the same layer cache reads no layer from the registry and reports the
+    /// same findings (redacted; the cache holds no secret in clear); --no-cache reads them again.
+    func testSecondAuditIsAnsweredByTheLayerCache() throws {
+        let registry = try registryOrFail()
+        let folder = TemporaryFolder("residue-audit-cache")
+        let base = ["audit", registry.host, "--tls-verify=false", "--repo", "fixtures/*", "--cache-dir", folder.file("cache")]
+        let first = try RegistryTestSupport.run(base + ["--output", folder.file("first.jsonl")])
+        XCTAssertEqual(first.status, 1, first.stderr)
+        let second = try RegistryTestSupport.run(base + ["--output", folder.file("second.jsonl")])
+        XCTAssertEqual(second.status, 1, second.stderr)
+        let firstSummary = try XCTUnwrap(RegistryTestSupport.lines(try String(contentsOfFile: folder.file("first.jsonl"), encoding: .utf8)).last)
+        let secondSummary = try XCTUnwrap(RegistryTestSupport.lines(try String(contentsOfFile: folder.file("second.jsonl"), encoding: .utf8)).last)
+        let walked = try XCTUnwrap(firstSummary["layersWalked"] as? Int)
+        XCTAssertGreaterThan(walked, 0)
+        XCTAssertEqual(firstSummary["layersFromCache"] as? Int, 0)
+        XCTAssertEqual(secondSummary["layersWalked"] as? Int, 0)
+        XCTAssertEqual(secondSummary["layersFromCache"] as? Int, walked)
+        let a = try RegistryTestSupport.run(["report", "merge", folder.file("first.jsonl")])
+        let b = try RegistryTestSupport.run(["report", "merge", folder.file("second.jsonl")])
+        XCTAssertEqual(a.stdout, b.stdout)
+        XCTAssertGreaterThan(a.stdout.count, 1000)
+        let uncached = try RegistryTestSupport.run(base + ["--no-cache"])
+        XCTAssertEqual(RegistryTestSupport.lines(uncached.stdout).last?["layersWalked"] as? Int, walked)
+    }
 }
 
 /// Authentication against real registries: htpasswd (Basic) and token auth (Bearer JWTs from a

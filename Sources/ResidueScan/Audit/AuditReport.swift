@@ -46,6 +46,8 @@ public struct AuditSummary: Codable, Sendable, Equatable {
     /// Run statistics (not merged: they depend on how the work was split).
     public var layersWalked: Int?
     public var layersReused: Int?
+    /// Layers answered by the on-disk layer cache (earlier runs), not read from the registry.
+    public var layersFromCache: Int?
     public var imagesResumed: Int?
 
     public static func totals(of records: [AuditRecord], registry: String?, complete: Bool) -> AuditSummary {

@@ -28,7 +28,7 @@ public final class Auditor: @unchecked Sendable {
     let scanOptions: ScanOptions
     let options: AuditOptions
     let client: RegistryClient
-    let layers = AuditLayerStore()
+    let layers: AuditLayerStore
     private var sink: RecordSink?
 
     /// The records of the last `run`, in the order they finished.
@@ -38,6 +38,9 @@ public final class Auditor: @unchecked Sendable {
         self.ruleSet = ruleSet
         self.scanOptions = scanOptions
         self.options = options
+        // The on-disk cache (scanOptions.layerStore, from --cache-dir) backs the audit's own
+        // store: a nightly audit reads only the layers pushed since the last one.
+        layers = AuditLayerStore(backing: scanOptions.layerStore)
         client = RegistryClient(registry: RegistryReference.normalizeRegistry(options.registry), settings: scanOptions.registry)
     }
 
@@ -118,6 +121,7 @@ public final class Auditor: @unchecked Sendable {
         summary.shard = options.shard?.description
         summary.layersWalked = layers.walked
         summary.layersReused = layers.reused
+        summary.layersFromCache = layers.fromCache
         summary.imagesResumed = resumedCount
         return summary
     }
@@ -176,19 +180,33 @@ public final class Auditor: @unchecked Sendable {
 }
 
 /// The layer results of an audit, by digest, with claims so a layer is walked by one worker.
+/// Backed by the on-disk cache when there is one: a layer it knows is not walked at all.
 final class AuditLayerStore: LayerResultStore, @unchecked Sendable {
     enum Claim { case known, claimed, busy }
     private let condition = NSCondition()
     private var results: [Digest: LayerResult] = [:]
     private var inFlight = Set<Digest>()
+    private let backing: LayerResultStore?
     private(set) var walked = 0
     private(set) var reused = 0
+    /// Layers answered by the on-disk cache (each counted once).
+    private(set) var fromCache = 0
+
+    init(backing: LayerResultStore? = nil) { self.backing = backing }
+
+    /// Cached results keep their secrets sealed: the scan masks them with the cache's sealer.
+    var sealer: SecretSealer? { backing?.sealer }
 
     func claim(_ digest: Digest, wait: Bool) -> Claim {
         condition.lock()
         defer { condition.unlock() }
         while true {
             if results[digest] != nil { reused += 1; return .known }
+            if !inFlight.contains(digest), let cached = backing?.result(for: digest) {
+                results[digest] = cached
+                fromCache += 1
+                return .known
+            }
             if !inFlight.contains(digest) {
                 inFlight.insert(digest)
                 return .claimed
@@ -212,6 +230,7 @@ final class AuditLayerStore: LayerResultStore, @unchecked Sendable {
     }
 
     func store(_ result: LayerResult) {
+        backing?.store(result)
         condition.lock()
         if results[result.digest] == nil { walked += 1 }
         results[result.digest] = result
