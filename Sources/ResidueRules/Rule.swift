@@ -84,7 +84,7 @@ public enum RuleLoader {
         } catch let error as TOMLParseError {
             throw RuleError("\(origin): line \(error.source.begin.line): \(error.description)")
         } catch let error as DecodingError {
-            throw RuleError("\(origin): \(describe(error))")
+            throw RuleError("\(origin): \(DecodingErrorText.describe(error))")
         }
         let rules = file.rules ?? []
         for rule in rules {
@@ -125,18 +125,5 @@ public enum RuleLoader {
             throw RuleError("rule id \(rule.id) is defined twice")
         }
         return rules
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case let .keyNotFound(key, context): return "missing \"\(key.stringValue)\" in \(path(context))"
-        case let .typeMismatch(_, context): return "wrong type at \(path(context))"
-        case let .valueNotFound(_, context): return "missing value at \(path(context))"
-        case let .dataCorrupted(context): return "\(context.debugDescription) at \(path(context))"
-        @unknown default: return "invalid rule file"
-        }
     }
 }

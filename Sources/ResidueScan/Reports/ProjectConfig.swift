@@ -79,7 +79,7 @@ public struct ProjectConfig: Sendable {
         } catch let error as ConfigError {
             throw ConfigError("\(path): \(error.message)")
         } catch let error as DecodingError {
-            throw ConfigError("\(path): \(Self.describe(error))")
+            throw ConfigError("\(path): \(DecodingErrorText.describe(error))")
         }
         var config = ProjectConfig()
         config.path = path
@@ -141,19 +141,6 @@ public struct ProjectConfig: Sendable {
             throw ConfigError("\(path): \(key) = \"\(text)\": expected low, medium, high or critical")
         }
         return value
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case let .keyNotFound(key, context): return "missing \"\(key.stringValue)\" in \(path(context))"
-        case let .typeMismatch(type, context): return "\(path(context)): expected \(type)"
-        case let .valueNotFound(_, context): return "missing value at \(path(context))"
-        case let .dataCorrupted(context): return "\(context.debugDescription) at \(path(context))"
-        @unknown default: return "invalid config file"
-        }
     }
 }
 
