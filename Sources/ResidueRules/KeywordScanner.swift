@@ -1,4 +1,5 @@
 import CHyperscan
+import Foundation
 
 /// Finds every keyword of every rule in one pass over a buffer (ASCII case-insensitive), so a
 /// rule's regex runs only around the places where one of its keywords occurs.
@@ -181,5 +182,44 @@ public final class KeywordHits {
     /// Calls `body(endOffset, keywordID)` for every hit, in position order.
     public func forEach(_ body: (Int, Int32) -> Void) {
         for slot in 0..<count { body(Int(positions[slot]), states[slot]) }
+    }
+}
+
+/// Regexes run together by Hyperscan, saying which of them match a short text at all: the path
+/// patterns of the path-scoped rules, checked for every file of every layer. One pass per path
+/// instead of one PCRE2 match per pattern (3 µs per path with 19 rules, 0.2 s on the benchmark).
+/// nil when Hyperscan cannot compile a pattern (its syntax is a subset of PCRE2's): the caller
+/// then matches with PCRE2 alone.
+public struct PatternSet: Sendable {
+    let database: KeywordScanner.Database
+
+    /// `patterns[i]` reports id `ids[i]`.
+    public init?(patterns: [String], ids: [Int]) {
+        guard !patterns.isEmpty else { return nil }
+        let expressions: [UnsafePointer<CChar>?] = patterns.map { UnsafePointer(strdup($0)) }
+        defer { for expression in expressions { free(UnsafeMutablePointer(mutating: expression)) } }
+        let flags = [UInt32](repeating: UInt32(HS_FLAG_SINGLEMATCH), count: patterns.count)
+        let ids = ids.map { UInt32($0) }
+        var compiled: OpaquePointer?
+        var error: UnsafeMutablePointer<hs_compile_error_t>?
+        let status = hs_compile_multi(expressions, flags, ids, UInt32(patterns.count), UInt32(HS_MODE_BLOCK), nil, &compiled, &error)
+        if let error { hs_free_compile_error(error) }
+        guard status == HS_SUCCESS, let compiled else { return nil }
+        database = KeywordScanner.Database(compiled)
+    }
+
+    /// The ids of the patterns that match somewhere in `text`.
+    public func matches(_ text: String, scratch: KeywordHits) -> Set<Int> {
+        var found = Set<Int>()
+        var text = text
+        text.withUTF8 { bytes in
+            withUnsafeMutablePointer(to: &found) { pointer in
+                scratch.run(database, UnsafeRawBufferPointer(bytes), context: UnsafeMutableRawPointer(pointer)) { id, _, _, _, context in
+                    context!.assumingMemoryBound(to: Set<Int>.self).pointee.insert(Int(id))
+                    return 0
+                }
+            }
+        }
+        return found
     }
 }

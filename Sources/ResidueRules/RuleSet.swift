@@ -70,6 +70,9 @@ public final class RuleSet: @unchecked Sendable {
     let pathScoped: [Int]
     /// For each rule in `pathScoped` (same order): its own keywords.
     let pathScopedKeywords: [KeywordScanner]
+    /// The path-scoped rules' path patterns in one Hyperscan database (id: slot in
+    /// `pathScoped`); nil if Hyperscan cannot compile one of them (PCRE2 alone then).
+    let pathPatterns: PatternSet?
 
     private let byID: [String: CompiledRule]
 
@@ -80,6 +83,8 @@ public final class RuleSet: @unchecked Sendable {
         binary = KeywordIndex(rules: rules, including: { $0.searchesBinaries && !$0.isPathScoped })
         pathScoped = rules.indices.filter { rules[$0].isPathScoped }
         pathScopedKeywords = pathScoped.map { KeywordScanner(keywords: rules[$0].keywords.map { $0.lowercased() }) }
+        let scopes = pathScoped.enumerated().flatMap { slot, rule in (rules[rule].paths ?? []).map { (pattern: $0, slot: slot) } }
+        pathPatterns = PatternSet(patterns: scopes.map(\.pattern), ids: scopes.map(\.slot))
     }
 
     public static func defaults(extraFiles: [String] = []) throws -> RuleSet {
@@ -236,7 +241,15 @@ public final class Matcher {
         guard let path else { return [] }
         if path == lastPath { return lastPathScoped }
         lastPath = path
-        lastPathScoped = ruleSet.pathScoped.enumerated().filter { _, rule in
+        // Hyperscan says which rules' patterns may match; PCRE2 (the rules' own engine) decides.
+        let candidates = ruleSet.pathPatterns?.matches(path, scratch: hits)
+        if candidates?.isEmpty == true {
+            lastPathScoped = []
+            return lastPathScoped
+        }
+        lastPathScoped = ruleSet.pathScoped.enumerated().filter { slot, rule in
+            candidates.map { $0.contains(slot) } ?? true
+        }.filter { _, rule in
             ruleSet.rules[rule].pathFilters.contains { state.matches($0, path) }
         }
         return lastPathScoped

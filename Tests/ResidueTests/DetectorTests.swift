@@ -57,6 +57,7 @@ final class DetectorTests: XCTestCase {
         let rules = try RuleSet.defaults()
         let pgpass = try XCTUnwrap(rules.rules.firstIndex { $0.rule.id == "pgpass-password" })
         XCTAssertTrue(rules.pathScoped.contains(pgpass))
+        XCTAssertNotNil(rules.pathPatterns, "every default path pattern compiles in Hyperscan (the fast path)")
         XCTAssertFalse(rules.text.rulesForState.contains { $0.contains(Int32(pgpass)) })
         let matcher = Matcher(rules)
         let line = "db.internal:5432:orders:orders_app:Zt4pQ8vM2kLx7\n"
