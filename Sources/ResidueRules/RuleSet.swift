@@ -20,6 +20,12 @@ public final class CompiledRule: @unchecked Sendable {
     let searchesWholeBuffer: Bool
     /// `allowlists`, compiled (RuleSet+Allow.swift).
     let allowlists: [CompiledAllowlist]
+    /// For binary files, rules with a vendor checksum only: the regex without its leading and
+    /// trailing boundary assertions (and its anchored form). A compiled Go program stores its
+    /// string constants back to back, so a token set with `-ldflags -X` touches the strings
+    /// around it and fails the boundaries; there the checksum tells a token from a run of
+    /// letters instead (matches found only this way must verify).
+    let unbounded: (regex: CompiledRegex, anchored: CompiledRegex?)?
 
     init(_ rule: Rule) throws {
         self.rule = rule
@@ -41,6 +47,28 @@ public final class CompiledRule: @unchecked Sendable {
         searchesWholeBuffer = !rule.keywords.isEmpty && rule.keywordLead == nil
             && (rule.keywordScope == .buffer || (rule.examples ?? []).isEmpty)
         allowlists = try (rule.allowlists ?? []).map { try CompiledAllowlist($0, origin: origin) }
+        if rule.checksum != nil, rule.searchesBinaries, let pattern = Self.withoutBoundaries(rule.regex) {
+            let insensitive = rule.caseInsensitive ?? false
+            unbounded = (try CompiledRegex(pattern, caseInsensitive: insensitive, origin: origin),
+                         anchored == nil ? nil : try CompiledRegex(pattern, caseInsensitive: insensitive, anchored: true, origin: origin))
+        } else {
+            unbounded = nil
+        }
+    }
+
+    /// `pattern` without a leading `(?<!…)` and a trailing `(?!…)` whose contents hold no
+    /// parentheses (the boundary form the prefixed-token rules use); nil when it has neither.
+    static func withoutBoundaries(_ pattern: String) -> String? {
+        var result = pattern
+        if result.hasPrefix("(?<!"), let close = result.firstIndex(of: ")"),
+           !result[result.index(result.startIndex, offsetBy: 4)..<close].contains("(") {
+            result = String(result[result.index(after: close)...])
+        }
+        if result.hasSuffix(")"), let open = result.range(of: "(?!", options: .backwards),
+           !result[open.upperBound..<result.index(before: result.endIndex)].contains(where: { $0 == "(" || $0 == ")" }) {
+            result = String(result[..<open.lowerBound])
+        }
+        return result == pattern ? nil : result
     }
 }
 
@@ -173,6 +201,8 @@ public final class Matcher {
     /// Per rule: 1 eligible, 0 not decided yet for this buffer, -1 excluded (binary, path, allowlisted path).
     private var eligible: [Int8]
     private var lastPath: String?
+    /// The buffer being scanned is a binary file (see `CompiledRule.unbounded`).
+    private var scanningBinary = false
     private var lastPathScoped: [(Int, Int)] = []
 
     /// How far before a keyword's end a match may start, at most (unbounded patterns).
@@ -195,6 +225,7 @@ public final class Matcher {
     /// the search to the rules that look for keys in binary formats.
     public func scan(_ bytes: UnsafeRawBufferPointer, path: String?, binary: Bool = false) -> [RuleMatch] {
         let index = binary ? ruleSet.binary : ruleSet.text
+        scanningBinary = binary
         index.automaton.scan(bytes, into: hits)
         let scoped = pathScopedRules(for: path)
         if hits.count == 0 && !hits.overflowed && scoped.isEmpty { return [] }
@@ -306,12 +337,27 @@ public final class Matcher {
         }
     }
 
-    /// Runs one rule over its spans, leftmost match first, no overlaps.
+    /// Runs one rule over its spans, leftmost match first, no overlaps. In a binary file, a rule
+    /// with a checksum runs again without its boundaries, keeping what verifies and is new.
     private func confirm(_ rule: Int, spans: [Range<Int>], in bytes: UnsafeRawBufferPointer, path: String?,
                          into matches: inout [RuleMatch]) {
         let compiled = ruleSet.rules[rule]
+        confirm(rule, regex: compiled.regex, anchored: compiled.anchored, spans: spans, in: bytes, path: path, into: &matches)
+        guard scanningBinary, let unbounded = compiled.unbounded else { return }
+        var extra: [RuleMatch] = []
+        confirm(rule, regex: unbounded.regex, anchored: unbounded.anchored, spans: spans, in: bytes, path: path,
+                checksumOnly: true, into: &extra)
+        for match in extra where !matches.contains(where: { $0.ruleIndex == rule && $0.secretRange.overlaps(match.secretRange) }) {
+            matches.append(match)
+        }
+    }
+
+    private func confirm(_ rule: Int, regex: CompiledRegex, anchored: CompiledRegex?, spans: [Range<Int>],
+                         in bytes: UnsafeRawBufferPointer, path: String?, checksumOnly: Bool = false,
+                         into matches: inout [RuleMatch]) {
+        let compiled = ruleSet.rules[rule]
         var cursor = 0
-        if let anchored = compiled.anchored {
+        if let anchored {
             var spans = spans
             if zip(spans, spans.dropFirst()).contains(where: { $0.lowerBound > $1.lowerBound }) {
                 var sorted: [Range<Int>] = []
@@ -322,7 +368,7 @@ public final class Matcher {
                 var position = max(span.lowerBound, cursor)
                 while position < span.upperBound, position <= bytes.count {
                     if let groups = state.firstMatch(anchored, in: bytes, from: position) {
-                        cursor = accept(compiled, index: rule, groups, in: bytes, path: path, into: &matches)
+                        cursor = accept(compiled, index: rule, groups, in: bytes, path: path, checksumOnly: checksumOnly, into: &matches)
                         position = max(position + 1, cursor)
                     } else {
                         position += 1
@@ -332,8 +378,8 @@ public final class Matcher {
             return
         }
         for window in spans where window.upperBound > cursor {
-            cursor = search(compiled, index: rule, in: bytes, window: max(cursor, window.lowerBound)..<window.upperBound,
-                            path: path, into: &matches)
+            cursor = search(compiled, regex: regex, index: rule, in: bytes, window: max(cursor, window.lowerBound)..<window.upperBound,
+                            path: path, checksumOnly: checksumOnly, into: &matches)
         }
     }
 
@@ -369,22 +415,23 @@ public final class Matcher {
     /// Finds the rule's matches that start in `window` (the subject is cut at the window's end,
     /// and searched again whole when a match comes too close to that cut). Returns where the
     /// next search may start.
-    private func search(_ compiled: CompiledRule, index: Int, in bytes: UnsafeRawBufferPointer, window: Range<Int>,
-                        path: String?, into results: inout [RuleMatch]) -> Int {
+    private func search(_ compiled: CompiledRule, regex: CompiledRegex? = nil, index: Int, in bytes: UnsafeRawBufferPointer,
+                        window: Range<Int>, path: String?, checksumOnly: Bool = false, into results: inout [RuleMatch]) -> Int {
+        let regex = regex ?? compiled.regex
         let end = window.upperBound
         let truncated = end < bytes.count
         var start = window.lowerBound
         while start <= end, start <= bytes.count {
-            guard var groups = state.firstMatch(compiled.regex, in: bytes, length: end, from: start) else {
+            guard var groups = state.firstMatch(regex, in: bytes, length: end, from: start) else {
                 return truncated ? max(start, end - compiled.reach.forward) : bytes.count + 1
             }
             if truncated, let whole = groups[0], whole.upperBound + Self.slack > end {
-                guard let again = state.firstMatch(compiled.regex, in: bytes, length: bytes.count, from: start) else {
+                guard let again = state.firstMatch(regex, in: bytes, length: bytes.count, from: start) else {
                     return bytes.count + 1
                 }
                 groups = again
             }
-            start = accept(compiled, index: index, groups, in: bytes, path: path, into: &results)
+            start = accept(compiled, index: index, groups, in: bytes, path: path, checksumOnly: checksumOnly, into: &results)
         }
         return start
     }
@@ -392,7 +439,7 @@ public final class Matcher {
     /// Records a regex match if its secret passes the rule's checks; returns where the next
     /// search starts (after the match).
     private func accept(_ compiled: CompiledRule, index: Int, _ groups: [Range<Int>?], in bytes: UnsafeRawBufferPointer,
-                        path: String?, into results: inout [RuleMatch]) -> Int {
+                        path: String?, checksumOnly: Bool = false, into results: inout [RuleMatch]) -> Int {
         guard let whole = groups[0] else { return bytes.count + 1 }
         let next = whole.upperBound > whole.lowerBound ? whole.upperBound : whole.upperBound + 1
         guard let secretRange = groups[compiled.secretGroup], !secretRange.isEmpty else { return next }
@@ -402,6 +449,7 @@ public final class Matcher {
         if compiled.allowPatterns.contains(where: { state.matches($0, secret) }) { return next }
         if !compiled.allowlists.isEmpty, isAllowed(compiled, secret: secret, match: whole, in: bytes, path: path) { return next }
         if let validator = compiled.validator, !validator(secret) { return next }
+        if checksumOnly, compiled.rule.checksum.flatMap(Checksums.named).map({ $0(secret) }) != .valid { return next }
         results.append(RuleMatch(ruleIndex: index, secretRange: secretRange, matchRange: whole, secret: secret))
         return next
     }

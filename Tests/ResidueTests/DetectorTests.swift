@@ -215,3 +215,44 @@ final class PathTextTests: XCTestCase {
         XCTAssertEqual(FileScanner.decompressedName("/a/b.txt"), "b.txt")
     }
 }
+
+/// Tokens baked into compiled programs: a Go binary keeps its string constants back to back,
+/// so a token set with `-ldflags -X` touches the strings around it.
+final class BinaryTokenTests: XCTestCase {
+    /// A GitHub token whose CRC32 checksum verifies (ghp_ + 30 base62 + 6 base62 check digits).
+    static func githubToken(_ payload: String) -> String {
+        let digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        var value = Int(Checksums.crc32(Array(payload.utf8)))
+        var check = ""
+        for _ in 0..<6 { check = String(digits[value % 62]) + check; value /= 62 }
+        return "ghp_" + payload + check
+    }
+
+    func testTokenInAGoStringTableIsFoundWhenItsChecksumVerifies() throws {
+        let matcher = Matcher(try RuleSet.defaults())
+        let token = Self.githubToken("Q8mXz2Lr5Tn7Vb1Kc4Wd9Yf3Hg6Js0")
+        XCTAssertEqual(Checksums.base62CRC32(token), .valid)
+        // The same 36 characters with a wrong check: a run of letters, not a token.
+        let forged = "ghp_Q8mXz2Lr5Tn7Vb1Kc4Wd9Yf3Hg6Js0Zzzzzz"
+        func binary(_ middle: String) -> [UInt8] {
+            [0x7F, 0x45, 0x4C, 0x46, 0, 0, 0, 1] + Array("runtime.goparkunlockmain.buildVersion\(middle)invalid memory address or nil pointer dereference".utf8) + [0, 0, 0xFF]
+        }
+        var bytes = binary(token)
+        let found = bytes.withUnsafeMutableBytes { matcher.scan(UnsafeRawBufferPointer($0), path: "/usr/local/bin/app", binary: true) }
+        XCTAssertEqual(found.map(\.secret), [token])
+        bytes = binary(forged)
+        XCTAssertTrue(bytes.withUnsafeMutableBytes { matcher.scan(UnsafeRawBufferPointer($0), path: "/usr/local/bin/app", binary: true) }.isEmpty)
+        // In text, the boundaries still hold: a token glued to letters is not reported there.
+        XCTAssertTrue(matcher.scan(text: "buildVersion\(token)invalid", path: "/app/notes.txt").isEmpty)
+        // A bounded token in a binary is found once, not twice.
+        bytes = [0, 1, 2] + Array(token.utf8) + [0]
+        XCTAssertEqual(bytes.withUnsafeMutableBytes { matcher.scan(UnsafeRawBufferPointer($0), path: "/bin/x", binary: true) }.count, 1)
+    }
+
+    func testBoundariesAreStrippedOnlyInTheTokenForm() {
+        XCTAssertEqual(CompiledRule.withoutBoundaries("(?<![A-Za-z0-9_])(ghp_[A-Za-z0-9]{36})(?![A-Za-z0-9_])"), "(ghp_[A-Za-z0-9]{36})")
+        XCTAssertEqual(CompiledRule.withoutBoundaries("(npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])"), "(npm_[A-Za-z0-9]{36})")
+        XCTAssertNil(CompiledRule.withoutBoundaries("(ghp_[A-Za-z0-9]{36})"))
+        XCTAssertNil(CompiledRule.withoutBoundaries("a(?!(b|c))"))
+    }
+}
