@@ -9,7 +9,8 @@ build_packages=(libarchive-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libs
 if [ "$(dpkg --print-architecture)" = amd64 ]; then build_packages+=(libhyperscan-dev); else build_packages+=(libvectorscan-dev); fi
 # Tests and fixture rebuilds: a real builder (buildah), skopeo, busybox for the base image;
 # a real registry (docker-registry), htpasswd and openssl for its auth modes, podman for the daemon API.
-test_packages=(buildah skopeo busybox-static zstd pcre2-utils docker-registry apache2-utils openssl podman strace)
+# Go, to build a real Go binary with a token baked in (binary scanning).
+test_packages=(buildah skopeo busybox-static zstd pcre2-utils docker-registry apache2-utils openssl podman strace golang-go)
 
 wanted=("${build_packages[@]}")
 if [ "${1:-}" = "--test" ]; then

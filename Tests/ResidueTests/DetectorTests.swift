@@ -1,3 +1,4 @@
+import ResidueArchive
 @testable import ResidueRules
 @testable import ResidueScan
 import XCTest
@@ -247,6 +248,36 @@ final class BinaryTokenTests: XCTestCase {
         // A bounded token in a binary is found once, not twice.
         bytes = [0, 1, 2] + Array(token.utf8) + [0]
         XCTAssertEqual(bytes.withUnsafeMutableBytes { matcher.scan(UnsafeRawBufferPointer($0), path: "/bin/x", binary: true) }.count, 1)
+    }
+
+    /// The real thing: Debian's Go compiler folds `"Authorization: token " + apiToken` into one
+    /// constant and lays the next string right after it; the token is found in the binary.
+    func testConstantTokenInARealGoBinary() throws {
+        let folder = TemporaryFolder("residue-go")
+        let token = Self.githubToken("R7kVx2Qm9Lp4Tz8Wn3Yc6Hb1Jd5Fg0")
+        try """
+        package main
+
+        import ("fmt"; "os")
+
+        const apiToken = "\(token)"
+
+        func main() { if len(os.Args) > 5 { fmt.Println("Authorization: token " + apiToken) }; fmt.Println("ok", os.Getenv("HOMEDIR")) }
+
+        """.write(toFile: folder.file("main.go"), atomically: false, encoding: .utf8)
+        try "module example.org/app\n\ngo 1.19\n".write(toFile: folder.file("go.mod"), atomically: false, encoding: .utf8)
+        let build = try Tools.run(["sh", "-c", "cd '\(folder.path)' && go build -o app ."],
+                                  environment: ["CGO_ENABLED": "0", "GOCACHE": folder.file("gocache"), "GOPATH": folder.file("gopath"),
+                                                "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"], timeout: 300)
+        XCTAssertEqual(build.status, 0, build.output)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder.file("app"))))
+        let at = try XCTUnwrap(bytes.firstRange(of: Array(token.utf8)), "the token is in the binary")
+        func isWordByte(_ byte: UInt8) -> Bool { byte == UInt8(ascii: "_") || (byte < 128 && Character(UnicodeScalar(byte)).isLetter) || (48...57).contains(byte) }
+        XCTAssertTrue(isWordByte(bytes[at.upperBound]), "this test needs the token to touch the next string, as Go lays it out")
+        let scanner = FileScanner(matcher: Matcher(try RuleSet.defaults()), limits: ScanLimits())
+        var hits: [FileHit] = []
+        try scanner.scan(MemorySource(bytes), path: "/usr/local/bin/app", depth: 0, layerDigest: "d", hits: &hits)
+        XCTAssertEqual(hits.map(\.secret), [token])
     }
 
     func testBoundariesAreStrippedOnlyInTheTokenForm() {
