@@ -86,9 +86,16 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
 
     /// What decides a layer's result: every field of every rule, the scan limits, this format.
     static func version(ruleSet: RuleSet, limits: ScanLimits) -> String {
-        var text = formatVersion + "\u{0}" + String(describing: limits)
-        for compiled in ruleSet.rules { text += "\u{0}" + String(describing: compiled.rule) }
-        return Digest.sha256(of: text).hex
+        // Every rule field, as sorted-key JSON (String(describing:) walked each rule by
+        // reflection: 8% of a warm rescan).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes = Array((formatVersion + "\u{0}" + String(describing: limits)).utf8)
+        for compiled in ruleSet.rules {
+            bytes.append(0)
+            bytes += (try? encoder.encode(compiled.rule)).map { Array($0) } ?? Array(String(describing: compiled.rule).utf8)
+        }
+        return Digest.sha256(of: bytes).hex
     }
 
     /// The sealing key: 32 random bytes in `key`, created once, readable by its owner only.

@@ -51,12 +51,27 @@ public enum GitleaksConfig {
     /// has gitleaks' top-level tables.
     public static func looksLikeGitleaks(_ text: String) -> Bool {
         var hasRules = false, hasSeverity = false, hasGitleaksTable = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.hasPrefix("[[rules]]") { hasRules = true }
-            if trimmed.hasPrefix("severity") { hasSeverity = true }
-            if trimmed.hasPrefix("[allowlist]") || trimmed.hasPrefix("[[allowlists]]") || trimmed.hasPrefix("[extend]")
-                || trimmed.hasPrefix("[rules.allowlist]") || trimmed.hasPrefix("[[rules.allowlists]]") { hasGitleaksTable = true }
+        let gitleaksTables = ["[allowlist]", "[[allowlists]]", "[extend]", "[rules.allowlist]", "[[rules.allowlists]]"].map { Array($0.utf8) }
+        var text = text
+        text.withUTF8 { bytes in   // bytes, not Characters: it runs on every rule file at every start
+            func starts(_ prefix: [UInt8], at index: Int) -> Bool {
+                index + prefix.count <= bytes.count && zip(prefix, bytes[index...]).allSatisfy { $0 == $1 }
+            }
+            let rules = Array("[[rules]]".utf8), severity = Array("severity".utf8)
+            var lineStart = true
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\n") { lineStart = true; index += 1; continue }
+                if lineStart && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) { index += 1; continue }
+                if lineStart {
+                    if starts(rules, at: index) { hasRules = true }
+                    if starts(severity, at: index) { hasSeverity = true }
+                    if gitleaksTables.contains(where: { starts($0, at: index) }) { hasGitleaksTable = true }
+                    lineStart = false
+                }
+                index += 1
+            }
         }
         return hasGitleaksTable || (hasRules && !hasSeverity)
     }

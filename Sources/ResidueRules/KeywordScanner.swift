@@ -76,19 +76,6 @@ public struct KeywordScanner: Sendable {
         }
     }
 
-    /// Whether any keyword occurs in `bytes` (stops at the first).
-    public func containsAny(_ bytes: UnsafeRawBufferPointer, scratch: KeywordHits) -> Bool {
-        guard let database else { return false }
-        var found = false
-        withUnsafeMutablePointer(to: &found) { pointer in
-            scratch.run(database, bytes, context: UnsafeMutableRawPointer(pointer)) { _, _, _, _, context in
-                context!.assumingMemoryBound(to: Bool.self).pointee = true
-                return 1
-            }
-        }
-        return found
-    }
-
     /// Records every place a keyword ends in `bytes`, in position order: (end offset, keyword
     /// id). When more hits occur than `hits` holds, `hits.overflowed` is set (and the pass
     /// stops): the caller then treats every keyword as present everywhere.

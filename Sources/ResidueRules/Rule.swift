@@ -2,7 +2,7 @@ import Foundation
 import TOMLKit
 
 /// A detection rule, as written in `Rules/*.toml` (see Rules/README.md).
-public struct Rule: Sendable, Decodable {
+public struct Rule: Sendable, Codable {
     public var id: String
     public var title: String
     public var severity: Severity
@@ -36,8 +36,8 @@ public struct Rule: Sendable, Decodable {
 
     /// A match is let go when the list's conditions hold: any of them (`or`, the default) or
     /// all the list sets (`and`).
-    public struct Allowlist: Sendable, Decodable {
-        public enum Target: String, Sendable, Decodable { case secret, match, line }
+    public struct Allowlist: Sendable, Codable {
+        public enum Target: String, Sendable, Codable { case secret, match, line }
         public var regexes: [String]?
         /// What `regexes` are tested against: the secret (default), the whole match, or its line.
         public var target: Target?
@@ -52,7 +52,7 @@ public struct Rule: Sendable, Decodable {
         }
     }
 
-    public enum KeywordScope: String, Sendable, Decodable { case match, buffer }
+    public enum KeywordScope: String, Sendable, Codable { case match, buffer }
 
     public var isGeneric: Bool { generic ?? false }
     /// The confidence the rule declares, or its default: generic rules low, others medium.

@@ -96,11 +96,15 @@ public final class RuleSet: @unchecked Sendable {
     /// keywords stay out of the shared pass: a `.pgpass` rule's ":" would otherwise be a hit at
     /// every colon of every file.
     let pathScoped: [Int]
-    /// For each rule in `pathScoped` (same order): its own keywords.
-    let pathScopedKeywords: [KeywordScanner]
+    /// For each rule in `pathScoped` (same order): its own keywords, lowercased bytes (searched
+    /// directly: only in the few files the rule's paths allow).
+    let pathScopedKeywords: [[[UInt8]]]
     /// The path-scoped rules' path patterns in one Hyperscan database (id: slot in
-    /// `pathScoped`); nil if Hyperscan cannot compile one of them (PCRE2 alone then).
-    let pathPatterns: PatternSet?
+    /// `pathScoped`); nil if Hyperscan cannot compile one of them (PCRE2 alone then). Compiled
+    /// on first use: a rescan answered by the cache never matches a path, and compiling costs
+    /// 20 ms of its 0.2 s.
+    var pathPatterns: PatternSet? { lazyPathPatterns.value }
+    private let lazyPathPatterns: Lazy<PatternSet?>
 
     private let byID: [String: CompiledRule]
 
@@ -110,9 +114,9 @@ public final class RuleSet: @unchecked Sendable {
         text = KeywordIndex(rules: rules, including: { !$0.isPathScoped })
         binary = KeywordIndex(rules: rules, including: { $0.searchesBinaries && !$0.isPathScoped })
         pathScoped = rules.indices.filter { rules[$0].isPathScoped }
-        pathScopedKeywords = pathScoped.map { KeywordScanner(keywords: rules[$0].keywords.map { $0.lowercased() }) }
+        pathScopedKeywords = pathScoped.map { rules[$0].keywords.map { Array($0.lowercased().utf8) } }
         let scopes = pathScoped.enumerated().flatMap { slot, rule in (rules[rule].paths ?? []).map { (pattern: $0, slot: slot) } }
-        pathPatterns = PatternSet(patterns: scopes.map(\.pattern), ids: scopes.map(\.slot))
+        lazyPathPatterns = Lazy { PatternSet(patterns: scopes.map(\.pattern), ids: scopes.map(\.slot)) }
     }
 
     public static func defaults(extraFiles: [String] = []) throws -> RuleSet {
@@ -286,9 +290,25 @@ public final class Matcher {
         return lastPathScoped
     }
 
-    /// Whether one of a path-scoped rule's keywords occurs in `bytes` (a rule without keywords: always).
+    /// Whether one of a path-scoped rule's keywords occurs in `bytes`, ASCII case folded (a rule
+    /// without keywords: always).
     private func keywordsOccur(_ slot: Int, _ rule: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
-        ruleSet.rules[rule].rule.keywords.isEmpty || ruleSet.pathScopedKeywords[slot].containsAny(bytes, scratch: hits)
+        let keywords = ruleSet.pathScopedKeywords[slot]
+        if keywords.isEmpty { return true }
+        @inline(__always) func fold(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte | 0x20 : byte }
+        for keyword in keywords where !keyword.isEmpty && keyword.count <= bytes.count {
+            let first = keyword[0]
+            var index = 0
+            while index <= bytes.count - keyword.count {
+                if fold(bytes[index]) == first {
+                    var offset = 1
+                    while offset < keyword.count && fold(bytes[index + offset]) == keyword[offset] { offset += 1 }
+                    if offset == keyword.count { return true }
+                }
+                index += 1
+            }
+        }
+        return false
     }
 
     @inline(__always)
@@ -473,3 +493,22 @@ extension Matcher {
     }
 }
 
+
+/// A value made on first use, once, by whichever thread asks first.
+final class Lazy<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: Value?
+    private var make: (() -> Value)?
+
+    init(_ make: @escaping () -> Value) { self.make = make }
+
+    var value: Value {
+        lock.withLock {
+            if let made { return made }
+            let value = make!()
+            made = value
+            make = nil
+            return value
+        }
+    }
+}

@@ -58,6 +58,9 @@ public struct SealedSecrets: Sendable {
     let sealer: SecretSealer
     /// length → rolling hash → [(digest, masked)].
     let byLength: [Int: [UInt64: [(digest: String, masked: String)]]]
+    /// One bit per value of a rolling hash's top 16 bits, set for every sealed secret: most
+    /// windows are ruled out by one bit test instead of a dictionary lookup (SipHash per byte).
+    let filter: [UInt64]
     private let memo = Memo()
 
     final class Memo: @unchecked Sendable {
@@ -73,6 +76,12 @@ public struct SealedSecrets: Sendable {
         }
         self.sealer = sealer
         self.byLength = byLength
+        var filter = [UInt64](repeating: 0, count: 1024)
+        for (secret, _) in secrets where secret.length > 0 {
+            let bit = Int(secret.rolling >> 48)
+            filter[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
+        self.filter = filter
     }
 
     func scrub(_ text: String) -> String {
@@ -94,7 +103,9 @@ public struct SealedSecrets: Sendable {
             for index in 0..<bytes.count {
                 hash = hash &* base &+ UInt64(bytes[index])
                 if index >= length { hash = hash &- UInt64(bytes[index - length]) &* power }
-                guard index + 1 >= length, let matches = candidates[hash] else { continue }
+                guard index + 1 >= length else { continue }
+                let bit = Int(hash >> 48)
+                guard filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0, let matches = candidates[hash] else { continue }
                 let range = (index + 1 - length)..<(index + 1)
                 let digest = sealer.digest(bytes[range])
                 if let match = matches.first(where: { $0.digest == digest }) { found.append((range, match.masked)) }

@@ -68,6 +68,13 @@ final class RuleExamplesTests: XCTestCase {
         }
         // The same bytes inside a multi-line string are content, not a header.
         XCTAssertNoThrow(try TOMLGuard.check("a = '''\n[`not a header]\n'''\n", origin: "x"))
+        // CRLF files: every line is checked (a Character-based split saw one line: "\r\n" is one Character).
+        XCTAssertThrowsError(try TOMLGuard.check("a = 1\r\nb = 2\r\n[`x]\r\n", origin: "crlf.toml")) { error in
+            XCTAssertTrue("\(error)".contains("crlf.toml: line 3: a table name cannot start with \"`\""), "\(error)")
+        }
+        XCTAssertThrowsError(try TOMLGuard.check("x = \"\"\"\n[ok]\n\"\"\"\n[€]\n", origin: "u.toml")) { error in
+            XCTAssertTrue("\(error)".contains("line 4: a table name cannot start with \"€\""), "\(error)")
+        }
     }
 
     func testSpecificRuleWinsOverGeneric() throws {
