@@ -21,7 +21,8 @@ public struct CacheError: Error, CustomStringConvertible {
 public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
     /// Bump when what a layer result holds, or how it is computed, changes.
     /// v2: hits carry their confidence (decided while the secret was in clear).
-    static let formatVersion = "residue-layer-cache-v2"
+    // v3: written paths sorted by UTF-8 bytes (PathSet searches them in place).
+    static let formatVersion = "residue-layer-cache-v3"
 
     public let directory: URL
     public let version: String
@@ -127,7 +128,7 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
             bind(statement, 2, version)
             guard sqlite3_step(statement) == SQLITE_ROW else { return nil }
             var result = LayerResult(digest: digest)
-            result.changes = LayerChanges(written: Self.paths(statement, 0), whiteouts: Self.paths(statement, 1),
+            result.changes = LayerChanges(written: PathSet(packed: Self.blob(statement, 0)), whiteouts: Self.paths(statement, 1),
                                           opaqueDirectories: Self.paths(statement, 2))
             guard let text = sqlite3_column_text(statement, 3),
                   let summary = try? JSONDecoder().decode(StoredSummary.self, from: Data(String(cString: text).utf8))
@@ -168,7 +169,7 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
             defer { sqlite3_finalize(statement) }
             bind(statement, 1, result.digest.description)
             bind(statement, 2, version)
-            bindPaths(statement, 3, result.changes.written)
+            bindBlob(statement, 3, result.changes.written.packedBytes)
             bindPaths(statement, 4, result.changes.whiteouts)
             bindPaths(statement, 5, result.changes.opaqueDirectories)
             bind(statement, 6, String(decoding: json, as: UTF8.self))
@@ -202,12 +203,17 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
 
     /// Paths joined by NUL (which a tar entry name cannot hold): compact, and quick to split.
     private func bindPaths(_ statement: OpaquePointer, _ index: Int32, _ paths: Set<String>) {
-        var bytes: [UInt8] = []
-        for path in paths.sorted() {
-            if !bytes.isEmpty { bytes.append(0) }
-            bytes += path.utf8
-        }
+        bindBlob(statement, index, PathSet(paths).packedBytes)
+    }
+
+    private func bindBlob(_ statement: OpaquePointer, _ index: Int32, _ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), residue_sqlite_transient()) }
+    }
+
+    private static func blob(_ statement: OpaquePointer, _ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        guard count > 0, let blob = sqlite3_column_blob(statement, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: blob, count: count))
     }
 
     private static func paths(_ statement: OpaquePointer, _ column: Int32) -> Set<String> {

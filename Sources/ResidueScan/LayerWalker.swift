@@ -6,13 +6,13 @@ import ResidueRules
 /// What one layer does to the filesystem: the paths it writes and the paths it deletes.
 /// File status (present / deleted / overwritten) is decided from these once every layer is read.
 public struct LayerChanges: Sendable {
-    public var written = Set<String>()
+    public var written = PathSet()
     /// Paths removed by `.wh.NAME` entries.
     public var whiteouts = Set<String>()
     /// Directories emptied by `.wh..wh..opq` (their earlier contents are hidden).
     public var opaqueDirectories = Set<String>()
 
-    public init(written: Set<String> = [], whiteouts: Set<String> = [], opaqueDirectories: Set<String> = []) {
+    public init(written: PathSet = [], whiteouts: Set<String> = [], opaqueDirectories: Set<String> = []) {
         self.written = written
         self.whiteouts = whiteouts
         self.opaqueDirectories = opaqueDirectories

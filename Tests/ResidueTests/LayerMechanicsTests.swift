@@ -7,7 +7,7 @@ import XCTest
 
 final class StatusResolverTests: XCTestCase {
     func changes(written: [String] = [], whiteouts: [String] = [], opaque: [String] = []) -> LayerChanges {
-        LayerChanges(written: Set(written), whiteouts: Set(whiteouts), opaqueDirectories: Set(opaque))
+        LayerChanges(written: PathSet(written), whiteouts: Set(whiteouts), opaqueDirectories: Set(opaque))
     }
 
     func testStatuses() {
@@ -147,5 +147,29 @@ final class TarIndexTests: XCTestCase {
         }
         let short = VerifyingSource(MemorySource(bytes), expected: Digest.sha256(of: bytes), size: 9, what: "blob")
         XCTAssertThrowsError(try short.readAll(limit: 100, what: "blob"))
+    }
+}
+
+/// The written-paths set as the cache stores it: packed, sorted by bytes, searched in place.
+final class PathSetTests: XCTestCase {
+    func testPackedPathsAnswerLikeTheSet() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab/._-Zé€😀") // ASCII, 2-, 3- and 4-byte UTF-8, NFC and not
+        var paths = Set<String>()
+        while paths.count < 2000 {
+            paths.insert("/" + String((0..<Int.random(in: 1...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        paths.insert("/e\u{301}")   // decomposed é (a Set<String> keeps one of it and "/é": canonically equal)
+        paths.insert("/é")
+        let packed = PathSet(packed: PathSet(paths).packedBytes)
+        XCTAssertEqual(packed.count, paths.count)
+        for path in paths { XCTAssertTrue(packed.contains(path), path) }
+        for probe in ["/", "/zz", "/a/b/c/d/e/f/g/h/i/j", "", "/€€€€€€€€€€€€€"] where !paths.contains(probe) {
+            XCTAssertFalse(packed.contains(probe), probe)
+        }
+        // Packing again gives the same bytes; empty and single sets round-trip.
+        XCTAssertEqual(PathSet(packed: packed.packedBytes).packedBytes, packed.packedBytes)
+        XCTAssertFalse(PathSet(packed: []).contains("/x"))
+        XCTAssertTrue(PathSet(packed: PathSet(["/only"]).packedBytes).contains("/only"))
     }
 }
