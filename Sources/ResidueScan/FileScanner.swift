@@ -193,9 +193,12 @@ final class FileScanner {
 
     /// A NUL byte in the first 8000 bytes marks binary content (as git decides).
     static func looksBinary(_ prefix: UnsafeRawBufferPointer) -> Bool {
-        UnsafeRawBufferPointer(rebasing: prefix.prefix(8000)).contains(0)
+        guard let base = prefix.baseAddress else { return false }
+        return memchr(base, 0, min(prefix.count, 8000)) != nil
     }
 
+    /// Newlines in `bytes[..<end]`. `memchr` per line measured 3.5 GB/s on source text; a plain
+    /// Swift loop 0.6 GB/s and Swift's generic SIMD64 types 0.06 GB/s (not specialised).
     static func countNewlines(_ bytes: UnsafeRawBufferPointer, upTo end: Int) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
         var count = 0

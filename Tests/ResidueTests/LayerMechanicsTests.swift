@@ -54,6 +54,18 @@ final class FileScannerTests: XCTestCase {
         """, origin: "test"))
     }
 
+    /// The 64-bytes-at-a-time newline count agrees with a byte loop at every length and cut.
+    func testNewlineCountMatchesAByteLoop() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 63, 64, 65, 127, 128, 1000, 4099] {
+            let bytes = (0..<length).map { _ in [UInt8(0x0A), 0x41, 0x0D, 0x00, 0xFF].randomElement(using: &generator)! }
+            for end in [0, length / 3, length, length + 10] {
+                let expected = bytes.prefix(end).filter { $0 == 0x0A }.count
+                XCTAssertEqual(bytes.withUnsafeBytes { FileScanner.countNewlines($0, upTo: end) }, expected, "\(length) \(end)")
+            }
+        }
+    }
+
     /// A secret across a window boundary is found once, with its right line number.
     func testSecretAcrossWindowBoundaryFoundOnce() throws {
         var limits = ScanLimits()
