@@ -60,6 +60,10 @@ binary_dir=".build-fuzz/release"
 # Leak checking is off: TOMLKit 0.6.0's decoder leaks the strdup'd strings of every rule file it
 # reads (once per run in residue; per input here), which would stop every run on its first input.
 # Crashes, overflows, use-after-free and timeouts are still caught.
+# A target that finds something stops (its input is in Fuzz/crashes/TARGET/); the others still
+# run, and the script exits 1 at the end. Do not pause a running fuzzer (SIGSTOP): libFuzzer
+# measures its timeout in wall time and reports the paused input as a timeout.
+found=0
 for target in "${targets[@]}"; do
     seed "$target"
     mkdir -p "Fuzz/crashes/$target"
@@ -67,5 +71,7 @@ for target in "${targets[@]}"; do
     ASAN_OPTIONS=detect_leaks=0 "$binary_dir/$target" "Fuzz/corpus/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -max_len=262144 -artifact_prefix="Fuzz/crashes/$target/" -print_final_stats=1 \
         -detect_leaks=0 2>&1 \
-        | grep -E "^(#[0-9]+.*(DONE|pulse)|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==ERROR|SUMMARY|artifact_prefix)" | tail -4
+        | grep -E "^(#[0-9]+.*(DONE|pulse)|stat::number_of_executed_units|stat::peak_rss|==[0-9]+==ERROR|SUMMARY|artifact_prefix)" | tail -4 \
+        || found=1
 done
+exit $found
