@@ -13,6 +13,9 @@ public struct RuleTestFailure: Sendable, CustomStringConvertible {
 }
 
 public enum RuleTester {
+    static let limitNote = "the regex hit PCRE2's backtracking limit here (it backtracks catastrophically on this text; "
+        + "in a scan that file would be reported as skipped): rewrite it with possessive quantifiers or atomic groups"
+
     /// Checks examples with the rule's regex, secret group, entropy, allow and validate checks
     /// (not its keywords or paths; a keyword missing from an example is reported separately).
     public static func run(_ ruleSet: RuleSet) -> [RuleTestFailure] {
@@ -22,7 +25,12 @@ public enum RuleTester {
             let rule = compiled.rule
             for example in rule.examples ?? [] {
                 var bytes = Array(example.utf8)
+                let limitHitsBefore = matcher.regexLimitHits
                 let hits = bytes.withUnsafeMutableBytes { matcher.run(ruleAt: index, on: UnsafeRawBufferPointer($0)) }
+                if matcher.regexLimitHits > limitHitsBefore {
+                    failures.append(RuleTestFailure(ruleId: rule.id, sample: example, expectedMatch: true, note: limitNote))
+                    continue
+                }
                 let lower = example.lowercased()
                 let keywordPresent = rule.keywords.isEmpty || rule.keywords.contains { lower.contains($0.lowercased()) }
                 if hits.isEmpty || !keywordPresent {
@@ -48,8 +56,12 @@ public enum RuleTester {
             }
             for counter in rule.counterExamples ?? [] {
                 var bytes = Array(counter.utf8)
+                let limitHitsBefore = matcher.regexLimitHits
                 let hits = bytes.withUnsafeMutableBytes { matcher.run(ruleAt: index, on: UnsafeRawBufferPointer($0)) }
-                if !hits.isEmpty {
+                if matcher.regexLimitHits > limitHitsBefore {
+                    // "No match" here only means PCRE2 gave up: the counter-example proves nothing.
+                    failures.append(RuleTestFailure(ruleId: rule.id, sample: counter, expectedMatch: false, note: limitNote))
+                } else if !hits.isEmpty {
                     failures.append(RuleTestFailure(ruleId: rule.id, sample: counter, expectedMatch: false))
                 }
             }

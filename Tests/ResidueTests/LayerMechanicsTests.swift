@@ -82,6 +82,25 @@ final class FileScannerTests: XCTestCase {
         XCTAssertEqual(hits.map(\.line), [85, 586])
     }
 
+    /// `rules test` says when a rule's own example or counter-example makes it backtrack past
+    /// PCRE2's limits (found by fuzzing rule files: a counter-example "passed" that way).
+    func testRuleTestReportsBacktrackingLimit() throws {
+        let set = try RuleSet(RuleLoader.parse("""
+        [[rules]]
+        id = "backtracker"
+        title = "t"
+        severity = "low"
+        regex = '''((?:a|aa)+)+\\z'''
+        keywords = ["aaaa"]
+        keywordScope = "buffer"
+        counterExamples = ['''\(String(repeating: "a", count: 60))c''', '''no such text''']
+        """, origin: "test"))
+        let failures = RuleTester.run(set)
+        XCTAssertEqual(failures.count, 1, "\(failures)")
+        XCTAssertEqual(failures.first?.expectedMatch, false)
+        XCTAssertTrue(failures.first?.description.contains("backtracking limit") ?? false, "\(failures)")
+    }
+
     /// A pattern that backtracks past PCRE2's limits cannot silently miss: the file is reported.
     func testRegexLimitIsReportedNotSilent() throws {
         let set = try RuleSet(RuleLoader.parse("""
