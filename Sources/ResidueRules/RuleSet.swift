@@ -35,8 +35,13 @@ public final class CompiledRule: @unchecked Sendable {
         anchored = rule.keywordLead == nil || rule.keywords.isEmpty ? nil
             : try CompiledRegex(rule.regex, caseInsensitive: rule.caseInsensitive ?? false, anchored: true, origin: origin)
         secretGroup = rule.secretGroup ?? (regex.captureCount > 0 ? 1 : 0)
-        guard secretGroup <= regex.captureCount else {
+        // Found by fuzzing rule files: a negative secretGroup indexed the match groups out of
+        // range, and a negative or huge keywordLead made an inverted or overflowing range.
+        guard (0...regex.captureCount).contains(secretGroup) else {
             throw RuleError("\(origin): secretGroup \(secretGroup) but the regex has \(regex.captureCount) groups")
+        }
+        if let lead = rule.keywordLead, !(0...Matcher.maxBackReach).contains(lead) {
+            throw RuleError("\(origin): keywordLead \(lead) must be between 0 and \(Matcher.maxBackReach)")
         }
         pathFilters = try (rule.paths ?? []).map { try CompiledRegex($0, origin: "\(origin) paths") }
         allowPatterns = try (rule.allow ?? []).map { try CompiledRegex($0, origin: "\(origin) allow") }

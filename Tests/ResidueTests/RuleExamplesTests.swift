@@ -58,6 +58,19 @@ final class RuleExamplesTests: XCTestCase {
         XCTAssertThrowsError(try RuleLoader.parse(noKeywords, origin: "extra.toml"))
     }
 
+    /// Found by fuzzing the rule loader: `secretGroup = -1` crashed the first scan (a match
+    /// group indexed out of range), and a negative or huge `keywordLead` would make an inverted
+    /// or overflowing range. Each is an error naming the rule.
+    func testOutOfRangeNumbersAreErrorsNotCrashes() {
+        for (field, message) in [("secretGroup = -1", "secretGroup -1"), ("secretGroup = 2", "secretGroup 2"),
+                                 ("keywordLead = -3", "keywordLead -3"), ("keywordLead = 9223372036854775807", "keywordLead 9223372036854775807")] {
+            let text = "[[rules]]\nid = \"n\"\ntitle = \"t\"\nseverity = \"low\"\nregex = '''(tok_[a-z]{8})'''\nkeywords = [\"tok_\"]\n\(field)\n"
+            XCTAssertThrowsError(try RuleSet(RuleLoader.parse(text, origin: "fuzz.toml")), field) { error in
+                XCTAssertTrue("\(error)".contains("rule n") && "\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+
     /// Found by fuzzing the rule loader: a table name starting with a character that is neither
     /// bare nor a quote made toml++ abort (debug) or run into undefined behaviour (release).
     func testHostileTableNamesAreErrorsNotCrashes() {
