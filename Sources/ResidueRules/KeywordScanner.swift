@@ -65,15 +65,16 @@ public struct KeywordScanner: Sendable {
     /// Hyperscan scratch space (its hits are left alone).
     public func scan(_ bytes: UnsafeRawBufferPointer, found: inout [Bool], scratch: KeywordHits) {
         guard let database else { return }
-        found.withUnsafeMutableBufferPointer { flags in
+        let ran = found.withUnsafeMutableBufferPointer { flags in
             var context = flags
-            withUnsafeMutablePointer(to: &context) { pointer in
+            return withUnsafeMutablePointer(to: &context) { pointer in
                 scratch.run(database, bytes, context: UnsafeMutableRawPointer(pointer)) { id, _, _, _, context in
                     context!.assumingMemoryBound(to: UnsafeMutableBufferPointer<Bool>.self).pointee[Int(id)] = true
                     return 0
                 }
             }
         }
+        if !ran { found = [Bool](repeating: true, count: found.count) }
     }
 
     /// Records every place a keyword ends in `bytes`, in position order: (end offset, keyword
@@ -82,10 +83,11 @@ public struct KeywordScanner: Sendable {
     public func scan(_ bytes: UnsafeRawBufferPointer, into hits: KeywordHits) {
         hits.reset()
         guard let database else { return }
-        hits.run(database, bytes, context: Unmanaged.passUnretained(hits).toOpaque()) { id, _, to, _, context in
+        let ran = hits.run(database, bytes, context: Unmanaged.passUnretained(hits).toOpaque()) { id, _, to, _, context in
             let hits = Unmanaged<KeywordHits>.fromOpaque(context!).takeUnretainedValue()
             return hits.append(position: Int(to) - 1, state: Int32(bitPattern: id)) ? 0 : 1
         }
+        if !ran { hits.markOverflowed() }
         hits.sortIfNeeded()
     }
 }
@@ -120,6 +122,8 @@ public final class KeywordHits {
         count = 0
     }
 
+    fileprivate func markOverflowed() { overflowed = true }
+
     /// Adds a hit; false (stop the pass) once full.
     @inline(__always) fileprivate func append(position: Int, state: Int32) -> Bool {
         guard count < capacity else {
@@ -151,19 +155,21 @@ public final class KeywordHits {
 
     /// Runs `database` over `bytes` with `callback`. Buffers are scan windows (a few MiB),
     /// config values and history lines: far below Hyperscan's 32-bit length.
+    /// Returns false when Hyperscan could not run (no scratch space, a scan error): the caller
+    /// then assumes every keyword is present (slower, never a missed secret). Found by fuzzing
+    /// rule files: one mutated file made hs_scan fail, which used to stop the process.
+    @discardableResult
     fileprivate func run(_ database: KeywordScanner.Database, _ bytes: UnsafeRawBufferPointer,
-                         context: UnsafeMutableRawPointer, callback: match_event_handler) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        precondition(bytes.count <= Int(UInt32.max), "keyword scan of a buffer past 4 GiB")
+                         context: UnsafeMutableRawPointer, callback: match_event_handler) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
+        guard bytes.count <= Int(UInt32.max) else { return false }
         if !fitted.contains(database.pointer) {
-            guard hs_alloc_scratch(database.pointer, &scratch) == HS_SUCCESS else {
-                fatalError("Hyperscan could not allocate scratch space")
-            }
+            guard hs_alloc_scratch(database.pointer, &scratch) == HS_SUCCESS else { return false }
             fitted.append(database.pointer)
         }
         let status = hs_scan(database.pointer, base.assumingMemoryBound(to: CChar.self), UInt32(bytes.count), 0, scratch,
                              callback, context)
-        precondition(status == HS_SUCCESS || status == HS_SCAN_TERMINATED, "hs_scan failed: \(status)")
+        return status == HS_SUCCESS || status == HS_SCAN_TERMINATED
     }
 
     /// Calls `body(endOffset, keywordID)` for every hit, in position order.
@@ -196,10 +202,11 @@ public struct PatternSet: Sendable {
     }
 
     /// The ids of the patterns that match somewhere in `text`.
-    public func matches(_ text: String, scratch: KeywordHits) -> Set<Int> {
+    /// nil when Hyperscan could not run: the caller then checks every pattern itself.
+    public func matches(_ text: String, scratch: KeywordHits) -> Set<Int>? {
         var found = Set<Int>()
         var text = text
-        text.withUTF8 { bytes in
+        let ran = text.withUTF8 { bytes in
             withUnsafeMutablePointer(to: &found) { pointer in
                 scratch.run(database, UnsafeRawBufferPointer(bytes), context: UnsafeMutableRawPointer(pointer)) { id, _, _, _, context in
                     context!.assumingMemoryBound(to: Set<Int>.self).pointee.insert(Int(id))
@@ -207,6 +214,6 @@ public struct PatternSet: Sendable {
                 }
             }
         }
-        return found
+        return ran ? found : nil
     }
 }

@@ -282,7 +282,7 @@ public final class Matcher {
         if path == lastPath { return lastPathScoped }
         lastPath = path
         // Hyperscan says which rules' patterns may match; PCRE2 (the rules' own engine) decides.
-        let candidates = ruleSet.pathPatterns?.matches(path, scratch: hits)
+        let candidates = ruleSet.pathPatterns?.matches(path, scratch: hits) ?? nil
         if candidates?.isEmpty == true {
             lastPathScoped = []
             return lastPathScoped

@@ -1,3 +1,4 @@
+import Foundation
 import ResidueRules
 import XCTest
 
@@ -56,6 +57,17 @@ final class RuleExamplesTests: XCTestCase {
         }
         let noKeywords = badRegex.replacingOccurrences(of: #"keywords = ["x"]"#, with: "keywords = []")
         XCTAssertThrowsError(try RuleLoader.parse(noKeywords, origin: "extra.toml"))
+    }
+
+    /// Found by fuzzing rule files: with this mutated file, Hyperscan's scan failed and the
+    /// process stopped on a precondition. A failed keyword pass now means "every keyword may be
+    /// present" (slower, never a missed secret), as the fuzz target runs it.
+    func testKeywordPassFailureIsNotACrash() throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "Fixtures/fuzz/rules-keyword-scan-failure.bin"))
+        let text = String(decoding: bytes, as: UTF8.self)
+        let set = try RuleSet(RuleLoader.parse(text, origin: "fuzz.toml"))
+        _ = Matcher(set).scan(text: text, path: "/fuzz")
+        _ = RuleTester.run(set)
     }
 
     /// Found by fuzzing the rule loader: `secretGroup = -1` crashed the first scan (a match
