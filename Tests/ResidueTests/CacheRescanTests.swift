@@ -25,13 +25,19 @@ final class CacheRescanTests: XCTestCase {
         func take() -> [String] { lock.withLock { defer { walked = [] }; return walked.sorted() } }
     }
 
-    func testOnlyLayersWithNeededSecretsAreReadAgain() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residue-rescan-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// The default rules and scan options whose layer cache is a fresh SQLite store in `folder`,
+    /// seen through a CountingStore.
+    func countingCache(in folder: TemporaryFolder) throws -> (RuleSet, ScanOptions, CountingStore) {
         let ruleSet = try RuleSet.defaults()
         var options = ScanOptions()
-        let store = CountingStore(try SQLiteLayerStore(directory: directory, ruleSet: ruleSet, limits: options.limits))
+        let store = CountingStore(try SQLiteLayerStore(directory: URL(fileURLWithPath: folder.path), ruleSet: ruleSet, limits: options.limits))
         options.layerStore = store
+        return (ruleSet, options, store)
+    }
+
+    func testOnlyLayersWithNeededSecretsAreReadAgain() throws {
+        let folder = TemporaryFolder("residue-rescan")
+        let (ruleSet, options, store) = try countingCache(in: folder)
         let path = CLI.packageRoot.appendingPathComponent("Fixtures/images/legacy.docker.tar").path
         let reference = try ImageReference.parse("docker-archive:" + path)
         func scan(_ change: (inout ScanOptions) -> Void = { _ in }) throws -> [String: Finding] {
@@ -74,12 +80,8 @@ final class CacheRescanTests: XCTestCase {
     /// A layer a limit stopped (here a decompression bomb) was never checked against its digest:
     /// it is not cached, so the next scan reads it again and reports the same; the rest is cached.
     func testALayerALimitCutShortIsNotCached() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("residue-rescan-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let ruleSet = try RuleSet.defaults()
-        var options = ScanOptions()
-        let store = CountingStore(try SQLiteLayerStore(directory: directory, ruleSet: ruleSet, limits: options.limits))
-        options.layerStore = store
+        let folder = TemporaryFolder("residue-rescan")
+        let (ruleSet, options, store) = try countingCache(in: folder)
         let reference = try ImageReference.parse("oci:" + CLI.packageRoot.appendingPathComponent("Fixtures/broken/bomb-gzip").path)
         let first = try Scanner(ruleSet: ruleSet, options: options).scan(reference)
         let bomb = try XCTUnwrap(first.summary.skipped.first { $0.reason.contains("decompression bomb") }?.layerDigest)

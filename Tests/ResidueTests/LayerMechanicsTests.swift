@@ -82,10 +82,10 @@ final class FileScannerTests: XCTestCase {
         XCTAssertEqual(hits.map(\.line), [85, 586])
     }
 
-    /// `rules test` says when a rule's own example or counter-example makes it backtrack past
-    /// PCRE2's limits (found by fuzzing rule files: a counter-example "passed" that way).
-    func testRuleTestReportsBacktrackingLimit() throws {
-        let set = try RuleSet(RuleLoader.parse("""
+    /// A rule whose regex backtracks exponentially on a run of "a" not followed by the end.
+    func backtrackingRule(counterExamples: [String] = []) throws -> RuleSet {
+        let counters = counterExamples.map { "'''\($0)'''" }.joined(separator: ", ")
+        return try RuleSet(RuleLoader.parse("""
         [[rules]]
         id = "backtracker"
         title = "t"
@@ -93,8 +93,14 @@ final class FileScannerTests: XCTestCase {
         regex = '''((?:a|aa)+)+\\z'''
         keywords = ["aaaa"]
         keywordScope = "buffer"
-        counterExamples = ['''\(String(repeating: "a", count: 60))c''', '''no such text''']
+        counterExamples = [\(counters)]
         """, origin: "test"))
+    }
+
+    /// `rules test` says when a rule's own example or counter-example makes it backtrack past
+    /// PCRE2's limits (found by fuzzing rule files: a counter-example "passed" that way).
+    func testRuleTestReportsBacktrackingLimit() throws {
+        let set = try backtrackingRule(counterExamples: [String(repeating: "a", count: 60) + "c", "no such text"])
         let failures = RuleTester.run(set)
         XCTAssertEqual(failures.count, 1, "\(failures)")
         XCTAssertEqual(failures.first?.expectedMatch, false)
@@ -103,15 +109,7 @@ final class FileScannerTests: XCTestCase {
 
     /// A pattern that backtracks past PCRE2's limits cannot silently miss: the file is reported.
     func testRegexLimitIsReportedNotSilent() throws {
-        let set = try RuleSet(RuleLoader.parse("""
-        [[rules]]
-        id = "backtracker"
-        title = "t"
-        severity = "low"
-        regex = '''((?:a|aa)+)+\\z'''
-        keywords = ["aaaa"]
-        keywordScope = "buffer"
-        """, origin: "test"))
+        let set = try backtrackingRule()
         let scanner = FileScanner(matcher: Matcher(set), limits: ScanLimits())
         var hits: [FileHit] = []
         try scanner.scan(MemorySource(Array((String(repeating: "a", count: 60) + "c\n").utf8)), path: "/x.txt", depth: 0,
