@@ -108,8 +108,9 @@ public struct Scanner {
         var redactor = Redactor(showSecrets: options.showSecrets)
         redactor.sealed = SealedSecrets(observations.compactMap { observation in observation.sealed.map { ($0, observation.redacted ?? "*****") } },
                                         sealer: options.layerStore?.sealer)
-        let findings = FindingAssembler(histories: histories, redactor: redactor).assemble(observations)
+        // One set of secrets to mask (one Hyperscan database) for the findings and the layer list.
         let allSecrets = FindingAssembler.secretsToScrub(observations)
+        let findings = FindingAssembler(histories: histories, redactor: redactor).assemble(observations, secrets: allSecrets)
         let target = ScanTarget(
             reference: reference.description, transport: reference.transport.rawValue,
             images: images.enumerated().map { index, image in
@@ -236,7 +237,7 @@ struct FindingAssembler {
         }
     }
 
-    func assemble(_ observations: [Observation]) -> [Finding] {
+    func assemble(_ observations: [Observation], secrets: SecretsToScrub) -> [Finding] {
         var groups: [String: [Observation]] = [:]
         var order: [String] = []
         for observation in observations {
@@ -247,7 +248,6 @@ struct FindingAssembler {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(observation)
         }
-        let secrets = Self.secretsToScrub(observations)
         var findings: [Finding] = []
         for key in order {
             let members = groups[key]!
