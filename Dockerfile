@@ -14,7 +14,7 @@ ARG ROOTFS_FROM=build
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libarchive-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev pkg-config ca-certificates binutils \
+      libarchive-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libisal-dev pkg-config ca-certificates binutils \
       "$(dpkg --print-architecture | grep -qx amd64 && echo libhyperscan-dev || echo libvectorscan-dev)" \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

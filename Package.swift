@@ -25,8 +25,11 @@ let package = Package(
         // same libhs.pc): see Sources/ResidueRules/KeywordScanner.swift.
         .systemLibrary(name: "CHyperscan", pkgConfig: "libhs", providers: [.apt(["libhyperscan-dev"])]),
 
+        // Gzip inflate for layers (libisal-dev, Intel ISA-L): see Sources/ResidueArchive/GzipSource.swift.
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+
         // Byte streams, SHA-256 and libarchive: everything that reads bytes.
-        .target(name: "ResidueArchive", dependencies: ["CArchive", "CCrypto"]),
+        .target(name: "ResidueArchive", dependencies: ["CArchive", "CCrypto", "CISAL"]),
         // The image model and its sources (docker-archive, oci, oci-archive, docker://, docker-daemon:), history parsing.
         .target(name: "ResidueImage", dependencies: ["ResidueArchive", "CCurl"]),
         // Rules as data, PCRE2, keyword prefilter, entropy: finds secrets in bytes.

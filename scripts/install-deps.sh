@@ -3,7 +3,7 @@
 # apt entirely when everything is already there.
 set -euo pipefail
 
-build_packages=(libarchive-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev pkg-config)
+build_packages=(libarchive-dev libpcre2-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libisal-dev pkg-config)
 # The keyword prefilter: Hyperscan where Debian builds it (amd64), Vectorscan (its portable fork,
 # same API) elsewhere.
 if [ "$(dpkg --print-architecture)" = amd64 ]; then build_packages+=(libhyperscan-dev); else build_packages+=(libvectorscan-dev); fi

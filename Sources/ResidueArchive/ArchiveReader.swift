@@ -39,17 +39,32 @@ public final class ArchiveReader: ByteSource {
     /// The error a read callback hit; reported instead of libarchive's generic message.
     private var sourceError: Error?
     private var opened = false
-    public private(set) var bytesRead: Int64 = 0
+    /// Set when the stream is gzip: ISA-L inflates it and libarchive reads the tar inside.
+    private let gzip: GzipSource?
+    private var bytesFilled: Int64 = 0
+
+    /// Bytes read from the (compressed) source so far.
+    public var bytesRead: Int64 { gzip?.compressedBytes ?? bytesFilled }
 
     /// Bytes the decompressors have produced so far (the tar stream's position): with
     /// `bytesRead`, the expansion ratio that gives a decompression bomb away.
     public var uncompressedBytes: Int64 { archive_filter_bytes(archive, 0) }
 
     public init(source: ByteSource, formats: Formats, what: String, bufferSize: Int = 256 * 1024) throws {
+        self.what = what
+        // Gzip streams (most layers, and the .gz files inside them) are inflated by ISA-L rather
+        // than libarchive's zlib filter: inflating is most of a cold scan's time. Other
+        // compressions stay with libarchive.
+        let (head, replay) = try Self.peek(source, count: 3)
+        if head.withUnsafeBytes(GzipSource.startsGzipMember) {
+            gzip = GzipSource(source: replay, what: what)
+            self.source = gzip!
+        } else {
+            gzip = nil
+            self.source = replay
+        }
         guard let archive = archive_read_new() else { throw ArchiveError("\(what): out of memory") }
         self.archive = archive
-        self.source = source
-        self.what = what
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         archive_read_support_filter_all(archive)
         archive_read_support_format_tar(archive)
@@ -79,7 +94,7 @@ public final class ArchiveReader: ByteSource {
     private func fill(_ pointer: UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int {
         do {
             let count = try source.read(into: buffer)
-            bytesRead += Int64(count)
+            bytesFilled += Int64(count)
             pointer?.pointee = UnsafeRawPointer(buffer.baseAddress)
             return count
         } catch {
@@ -87,6 +102,20 @@ public final class ArchiveReader: ByteSource {
             residue_archive_set_error(archive, "read failed")
             return -1
         }
+    }
+
+    /// The first `count` bytes of a stream (fewer if it is shorter), and a source that serves
+    /// them again before the rest.
+    private static func peek(_ source: ByteSource, count: Int) throws -> ([UInt8], ByteSource) {
+        var head = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = try head.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            if got == 0 { break }
+            filled += got
+        }
+        head.removeLast(count - filled)
+        return (head, PrefixedSource(prefix: head, rest: source))
     }
 
     private func failure(_ action: String) -> Error {
@@ -144,13 +173,21 @@ public final class ArchiveReader: ByteSource {
         if archive_read_data_skip(archive) != ARCHIVE_OK { throw failure("cannot skip entry data") }
     }
 
+    /// Inflates what is left of a gzip stream after the tar's end marker, so that every
+    /// member's CRC-32 and length are checked (as a runtime computing the layer's DiffID does);
+    /// libarchive stops reading at the end marker. Nothing to do for other compressions.
+    public func finishDecompressing() throws {
+        try gzip?.drain()
+    }
+
     /// True when the archive stream itself is not compressed (so entries are byte ranges of it).
     public var isUncompressed: Bool {
-        archive_filter_count(archive) <= 1
+        gzip == nil && archive_filter_count(archive) <= 1
     }
 
     /// The compression libarchive detected: "none", "gzip", "zstd", …
     public var compression: String {
+        if gzip != nil { return "gzip" }
         guard archive_filter_count(archive) > 1, let name = archive_filter_name(archive, 0) else { return "none" }
         return String(cString: name)
     }

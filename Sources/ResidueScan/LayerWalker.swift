@@ -164,7 +164,9 @@ struct LayerWalker {
                     }
                 }
                 result.compression = reader.compression
-                // libarchive stops at the tar end marker: read what is left so the digest covers every byte.
+                // libarchive stops at the tar end marker: read what is left so the gzip trailers
+                // are checked and the digest covers every byte.
+                try reader.finishDecompressing()
                 try source.drain()
             } catch let limit as LayerLimitReached {
                 // A bounded scan, never a silent truncation: what was read is reported, and so is where it stopped.
