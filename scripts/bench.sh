@@ -62,21 +62,21 @@ echo
 
 best_of "$bench/bin/inflate" $gzip_layers
 floor=$wall; floor_cpu=$cpu
-printf "%-44s %7.2f s  %5s MB/s  cpu %6.2f s\n" "plain decompression, zlib (libarchive, 1 core)" "$floor" "$(mbs "$floor")" "$cpu"
+printf "%-48s %7.2f s  %5s MB/s  cpu %6.2f s\n" "plain decompression, zlib (libarchive, 1 core)" "$floor" "$(mbs "$floor")" "$cpu"
 best_of "$bench/bin/inflate" --isal $gzip_layers
 isal=$wall
-printf "%-44s %7.2f s  %5s MB/s  cpu %6.2f s\n" "plain decompression, ISA-L (as residue, 1 core)" "$isal" "$(mbs "$isal")" "$cpu"
+printf "%-48s %7.2f s  %5s MB/s  cpu %6.2f s\n" "plain decompression, ISA-L (as residue, 1 core)" "$isal" "$(mbs "$isal")" "$cpu"
 # ratio A/B: residue's time over plain zlib decompression, and over ISA-L decompression.
 ratios() { awk "BEGIN { printf \"ratio %.2f / %.2f\", $1 / $floor, $1 / $isal }"; }
 
 best_of "$residue" scan oci:image --no-cache --parallelism 1 --format json
 one=$wall; one_rss=$rss
-printf "%-44s %7.2f s  %5s MB/s  cpu %6.2f s  peak RSS %4d MB  %s\n" "residue, 1 core, no cache" "$one" "$(mbs "$one")" "$cpu" $((one_rss / 1024)) "$(ratios "$one")"
+printf "%-48s %7.2f s  %5s MB/s  cpu %6.2f s  peak RSS %4d MB  %s\n" "residue, 1 core, no cache" "$one" "$(mbs "$one")" "$cpu" $((one_rss / 1024)) "$(ratios "$one")"
 
 best_of "$residue" scan oci:image --no-cache --format json
 two=$wall; two_rss=$rss
 cp out.json findings.json
-printf "%-44s %7.2f s  %5s MB/s  cpu %6.2f s  peak RSS %4d MB  %s\n" "residue, $(nproc) cores, no cache" "$two" "$(mbs "$two")" "$cpu" $((two_rss / 1024)) "$(ratios "$two")"
+printf "%-48s %7.2f s  %5s MB/s  cpu %6.2f s  peak RSS %4d MB  %s\n" "residue, $(nproc) cores, no cache" "$two" "$(mbs "$two")" "$cpu" $((two_rss / 1024)) "$(ratios "$two")"
 echo "(ratio: residue's time / plain decompression's, zlib / ISA-L)"
 
 rm -rf cache
@@ -86,14 +86,14 @@ best_of "$residue" scan oci:image --cache-dir cache --format json
 warm=$wall
 cmp -s <(python3 -c 'import json,sys; print(json.dumps(json.load(open("cold.json"))["findings"]))') \
        <(python3 -c 'import json,sys; print(json.dumps(json.load(open("out.json"))["findings"]))') && same="same findings" || same="FINDINGS DIFFER"
-printf "%-44s %7.2f s  peak RSS %4d MB\n" "residue, cold cache" "$cold" $((cold_rss / 1024))
-printf "%-44s %7.2f s  (%.1f%% of cold, %s)\n" "residue, warm cache" "$warm" "$(awk "BEGIN { print 100 * $warm / $cold }")" "$same"
+printf "%-48s %7.2f s  peak RSS %4d MB\n" "residue, cold cache" "$cold" $((cold_rss / 1024))
+printf "%-48s %7.2f s  (%.1f%% of cold, %s)\n" "residue, warm cache" "$warm" "$(awk "BEGIN { print 100 * $warm / $cold }")" "$same"
 
 best_of "$bench/bin/inflate" $plain_layers
 tar_floor=$wall
 best_of "$residue" scan oci:plain --no-cache --parallelism 1 --format json
-printf "%-44s %7.2f s  %5s MB/s  (reading the tars alone: %.2f s)\n" "residue on uncompressed layers, 1 core" "$wall" "$(mbs "$wall")" "$tar_floor"
-printf "%-44s %s\n" "detector alone, 1 core" "$("$residue" bench-detector $plain_layers | sed 's/^detector: //')"
+printf "%-48s %7.2f s  %5s MB/s  (reading the tars alone: %.2f s)\n" "residue on uncompressed layers, 1 core" "$wall" "$(mbs "$wall")" "$tar_floor"
+printf "%-48s %s\n" "detector alone, 1 core" "$("$residue" bench-detector $plain_layers | sed 's/^detector: //')"
 
 python3 - "$bench/image/planted.json" findings.json <<'EOF'
 import json, sys
@@ -101,7 +101,7 @@ planted = json.load(open(sys.argv[1]))
 findings = json.load(open(sys.argv[2]))["findings"]
 seen = {(f["ruleId"], f["location"].get("path")) for f in findings}
 found = [p for p in planted if (p["ruleId"], p["path"]) in seen]
-print(f"{'findings':44} {len(found)}/{len(planted)} planted secrets found; {len(findings) - len(found)} other findings in the real files")
+print(f"{'findings':48} {len(found)}/{len(planted)} planted secrets found; {len(findings) - len(found)} other findings in the real files")
 for p in planted:
     if p not in found:
         print(f"  MISSED {p['ruleId']} {p['path']}")

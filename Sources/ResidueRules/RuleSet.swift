@@ -392,7 +392,7 @@ public final class Matcher {
             for span in spans {
                 var position = max(span.lowerBound, cursor)
                 while position < span.upperBound, position <= bytes.count {
-                    if let groups = state.firstMatch(anchored, in: bytes, from: position) {
+                    if let groups = anchoredMatch(anchored, reach: compiled.reach.forward, in: bytes, at: position) {
                         cursor = accept(compiled, index: rule, groups, in: bytes, path: path, checksumOnly: checksumOnly, into: &matches)
                         position = max(position + 1, cursor)
                     } else {
@@ -406,6 +406,22 @@ public final class Matcher {
             cursor = search(compiled, regex: regex, index: rule, in: bytes, window: max(cursor, window.lowerBound)..<window.upperBound,
                             path: path, checksumOnly: checksumOnly, into: &matches)
         }
+    }
+
+    /// An anchored match at `position`, with the subject cut `reach` bytes later (the longest
+    /// match plus room for lookarounds). Without the cut, PCRE2's JIT looks for the pattern's
+    /// required last byte (`@` in `scheme://user:pass@`) through the rest of a 4 MiB window at
+    /// every hit, which made `url-credentials` the costliest rule. A match ending that close to
+    /// the cut is tried again on the whole buffer, as window searches do.
+    @inline(__always)
+    private func anchoredMatch(_ regex: CompiledRegex, reach: Int, in bytes: UnsafeRawBufferPointer, at position: Int) -> [Range<Int>?]? {
+        let cut = position + reach
+        guard cut < bytes.count else { return state.firstMatch(regex, in: bytes, from: position) }
+        guard let groups = state.firstMatch(regex, in: bytes, length: cut, from: position) else { return nil }
+        if let whole = groups[0], whole.upperBound + Self.slack > cut {
+            return state.firstMatch(regex, in: bytes, from: position)
+        }
+        return groups
     }
 
     /// Runs one rule over the whole buffer, ignoring its keywords and paths (rule tests).

@@ -166,6 +166,29 @@ final class DetectorTests: XCTestCase {
         XCTAssertEqual(acme.scan(text: body, path: "/app/docs/x.env").count, 0)
     }
 
+    /// Rules tried once per keyword hit (keywordLead) cut the subject a reach after the hit;
+    /// rule tests run on short examples, where there is nothing to cut. Here every example and
+    /// counter-example of those rules sits inside 8 KB of text on each side (with `@` and
+    /// `://` far away), and the hit-by-hit search must still equal a whole-buffer search.
+    func testAnchoredRulesAgreeWithWholeBufferSearchInsideLongText() throws {
+        let ruleSet = try RuleSet.defaults()
+        let matcher = Matcher(ruleSet)
+        let filler = String(repeating: "plain words, no secrets here; mail admin@host later\n", count: 160)
+        var checked = 0
+        for (index, compiled) in ruleSet.rules.enumerated() where compiled.anchored != nil {
+            for example in (compiled.rule.examples ?? []) + (compiled.rule.counterExamples ?? []) {
+                var bytes = Array((filler + example + "\n" + filler + "see https://mirror.acme-corp.io/x\n" + filler).utf8)
+                let (near, whole) = bytes.withUnsafeMutableBytes { raw in
+                    (matcher.runAroundKeywords(ruleAt: index, on: UnsafeRawBufferPointer(raw)),
+                     matcher.run(ruleAt: index, on: UnsafeRawBufferPointer(raw)))
+                }
+                XCTAssertEqual(near.map(\.secret), whole.map(\.secret), "\(compiled.rule.id): \(example.prefix(60))")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 200, "the anchored rules and their examples")
+    }
+
     /// Over real-looking text with many keyword hits, the scan finds what whole-buffer runs find.
     func testScanEqualsWholeBufferSearch() throws {
         let ruleSet = try RuleSet.defaults()
