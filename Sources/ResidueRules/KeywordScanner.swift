@@ -11,7 +11,16 @@ import Foundation
 ///
 /// Hits are reported by keyword id: `keywordsIfAccepting(id)` is `[id]` (the name remains from
 /// the automaton, whose accepting states could stand for several keywords).
+///
+/// Keywords longer than `longestLiteral` bytes are looked for by their first `longestLiteral`
+/// bytes (a prefilter may report more, never less): Hyperscan 5.4's literal API builds, for
+/// some longer literals (a run of one byte at the end, from 38 bytes on; e.g. `ldap_…` followed
+/// by `*`s, found by fuzzing rule files; secrets to mask are keywords too), a database whose
+/// scan fails with HS_UNKNOWN_ERROR once the literal occurs. A sweep of 18,340 such literals up
+/// to 32 bytes never failed. `keywordLengths` are the lengths searched for, so spans computed
+/// from a hit's end stay right (the prefix ends inside the keyword, inside the match).
 public struct KeywordScanner: Sendable {
+    public static let longestLiteral = 32
     public let keywordLengths: [Int]
     public let keywordCount: Int
     public let maxKeywordLength: Int
@@ -27,7 +36,7 @@ public struct KeywordScanner: Sendable {
 
     public init(keywords: [String]) {
         keywordCount = keywords.count
-        keywordLengths = keywords.map { $0.utf8.count }
+        keywordLengths = keywords.map { min($0.utf8.count, Self.longestLiteral) }
         maxKeywordLength = keywordLengths.max() ?? 0
         guard !keywords.isEmpty else {
             database = nil
@@ -35,8 +44,9 @@ public struct KeywordScanner: Sendable {
         }
         // Literal mode: keyword bytes are matched as they are, no regex syntax to escape.
         let literals: [UnsafePointer<CChar>?] = keywords.map { keyword in
-            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, keyword.utf8.count))
-            for (offset, byte) in keyword.utf8.enumerated() { copy[offset] = CChar(bitPattern: byte) }
+            let bytes = keyword.utf8.prefix(Self.longestLiteral)
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
+            for (offset, byte) in bytes.enumerated() { copy[offset] = CChar(bitPattern: byte) }
             return UnsafePointer(copy)
         }
         defer { for literal in literals { UnsafeMutablePointer(mutating: literal!).deallocate() } }

@@ -51,6 +51,41 @@ final class DetectorTests: XCTestCase {
         XCTAssertEqual(got.map(\.1), expected.map(\.1))
     }
 
+    /// Hyperscan 5.4 builds a database that fails at scan time for some long literals (a run of
+    /// one byte at the end, 38 bytes and more) once the literal occurs; found by fuzzing rule
+    /// files. Keywords are searched by their first 32 bytes: the pass must run (no overflow, i.e.
+    /// no fallback) and report each keyword where its prefix ends; a rule with such a keyword, and
+    /// the masking of such a secret, must work as for short ones.
+    func testLongKeywordsAreSearchedByTheirPrefix() throws {
+        let long = "ldap_default_authtok" + String(repeating: "*", count: 60)
+        let keywords = [long, "okta", String(repeating: "A", count: 90)]
+        let automaton = KeywordScanner(keywords: keywords)
+        let text = Array(("x " + long + " okta " + String(repeating: "a", count: 100) + " end").utf8)
+        let prefixes = keywords.map { String(decoding: $0.utf8.prefix(KeywordScanner.longestLiteral), as: UTF8.self).lowercased() }
+        let expected = naiveHits(prefixes, text).sorted { $0 < $1 }
+        XCTAssertEqual(automatonHits(automaton, text).map(\.0), expected.map(\.0))
+        XCTAssertEqual(Set(expected.map(\.1)), [0, 1, 2])
+
+        let rules = try RuleLoader.parse("""
+        [[rules]]
+        id = "long-keyword"
+        title = "t"
+        severity = "high"
+        regex = '''ldap_default_authtok\\*{60}=([a-z0-9]{12})'''
+        secretGroup = 1
+        keywords = ["\(long)"]
+        examples = ["\(long)=q7x2v9wp5rdj"]
+        counterExamples = ["\(long)=short"]
+        """, origin: "long.toml")
+        let set = try RuleSet(rules)
+        XCTAssertEqual(Matcher(set).scan(text: "a: \(long)=q7x2v9wp5rdj\n").map(\.secret), ["q7x2v9wp5rdj"])
+        XCTAssertEqual(RuleTester.run(set).map(\.description), [])
+
+        let secret = "-----BEGIN KEY-----" + String(repeating: "A", count: 64)
+        let scrub = SecretsToScrub([(secret: secret, revealPrefix: false), (secret: "q7x2v9wp5rdjq7x2", revealPrefix: false)])
+        XCTAssertEqual(scrub.candidates(in: "RUN echo \(secret) > /k").map(\.secret), [secret], "only the secret present, not a fallback to all")
+    }
+
     /// A rule limited by paths keeps its keywords out of the shared pass (the `.pgpass` rule's
     /// ":" would be a hit at every colon), yet still finds its secret where its paths allow and
     /// one of its keywords occurs, and nowhere else.
