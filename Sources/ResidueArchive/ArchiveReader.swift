@@ -107,14 +107,7 @@ public final class ArchiveReader: ByteSource {
     /// The first `count` bytes of a stream (fewer if it is shorter), and a source that serves
     /// them again before the rest.
     private static func peek(_ source: ByteSource, count: Int) throws -> ([UInt8], ByteSource) {
-        var head = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let got = try head.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
-            if got == 0 { break }
-            filled += got
-        }
-        head.removeLast(count - filled)
+        let head = try source.readPrefix(count: count)
         return (head, PrefixedSource(prefix: head, rest: source))
     }
 

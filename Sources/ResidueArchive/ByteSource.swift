@@ -24,6 +24,19 @@ extension ByteSource {
         }
     }
 
+    /// Reads the next `count` bytes (fewer only where the stream ends first): a header to sniff.
+    public func readPrefix(count: Int) throws -> [UInt8] {
+        var head = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = try head.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            if got == 0 { break }
+            filled += got
+        }
+        head.removeLast(count - filled)
+        return head
+    }
+
     /// Reads and discards the rest of the stream (so a verifying source sees every byte).
     public func drain() throws {
         var chunk = [UInt8](repeating: 0, count: 256 * 1024)

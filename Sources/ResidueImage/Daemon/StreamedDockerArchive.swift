@@ -59,7 +59,7 @@ struct StreamedDockerArchive {
             default:
                 continue
             }
-            let head = try Self.readHead(reader, count: 512)
+            let head = try reader.readPrefix(count: 512)
             if Self.looksLikeJSON(head) {
                 let bytes = head + (try reader.readAll(limit: Self.jsonLimit, what: "\(what): \(name)"))
                 keptBytes += bytes.count
@@ -137,17 +137,6 @@ struct StreamedDockerArchive {
                                         config: config, layers: layers, names: entry.RepoTags ?? []))
         }
         return (try filterPlatforms(images, platform: platform, what: what), visited)
-    }
-
-    static func readHead(_ source: ByteSource, count: Int) throws -> [UInt8] {
-        var head = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let n = try head.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
-            if n == 0 { break }
-            filled += n
-        }
-        return Array(head[0..<filled])
     }
 
     static func looksLikeJSON(_ head: [UInt8]) -> Bool {
