@@ -128,8 +128,10 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
             bind(statement, 2, version)
             guard sqlite3_step(statement) == SQLITE_ROW else { return nil }
             var result = LayerResult(digest: digest)
-            result.changes = LayerChanges(written: PathSet(packed: Self.blob(statement, 0)), whiteouts: Self.paths(statement, 1),
-                                          opaqueDirectories: Self.paths(statement, 2))
+            // Path lists: sorted by UTF-8 bytes, NUL-separated (PathSet.packedBytes), searched in place.
+            result.changes = LayerChanges(written: PathSet(packed: Self.blob(statement, 0)),
+                                          whiteouts: PathSet(packed: Self.blob(statement, 1)),
+                                          opaqueDirectories: PathSet(packed: Self.blob(statement, 2)))
             guard let text = sqlite3_column_text(statement, 3),
                   let summary = try? JSONDecoder().decode(StoredSummary.self, from: Data(String(cString: text).utf8))
             else { return nil }
@@ -170,8 +172,8 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
             bind(statement, 1, result.digest.description)
             bind(statement, 2, version)
             bindBlob(statement, 3, result.changes.written.packedBytes)
-            bindPaths(statement, 4, result.changes.whiteouts)
-            bindPaths(statement, 5, result.changes.opaqueDirectories)
+            bindBlob(statement, 4, result.changes.whiteouts.packedBytes)
+            bindBlob(statement, 5, result.changes.opaqueDirectories.packedBytes)
             bind(statement, 6, String(decoding: json, as: UTF8.self))
             sqlite3_bind_int64(statement, 7, Int64(Date().timeIntervalSince1970))
             _ = sqlite3_step(statement) // a cache that cannot write only costs a rescan next time
@@ -202,10 +204,6 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
     }
 
     /// Paths joined by NUL (which a tar entry name cannot hold): compact, and quick to split.
-    private func bindPaths(_ statement: OpaquePointer, _ index: Int32, _ paths: Set<String>) {
-        bindBlob(statement, index, PathSet(paths).packedBytes)
-    }
-
     private func bindBlob(_ statement: OpaquePointer, _ index: Int32, _ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), residue_sqlite_transient()) }
     }
@@ -216,16 +214,6 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
         return Array(UnsafeRawBufferPointer(start: blob, count: count))
     }
 
-    private static func paths(_ statement: OpaquePointer, _ column: Int32) -> Set<String> {
-        let count = Int(sqlite3_column_bytes(statement, column))
-        guard count > 0, let blob = sqlite3_column_blob(statement, column) else { return [] }
-        let bytes = UnsafeRawBufferPointer(start: blob, count: count)
-        var result = Set<String>()
-        for part in bytes.split(separator: 0, omittingEmptySubsequences: true) {
-            result.insert(String(decoding: UnsafeRawBufferPointer(rebasing: part), as: UTF8.self))
-        }
-        return result
-    }
 }
 
 /// The small part of a stored layer result (JSON): everything but the path lists.

@@ -8,11 +8,11 @@ import ResidueRules
 public struct LayerChanges: Sendable {
     public var written = PathSet()
     /// Paths removed by `.wh.NAME` entries.
-    public var whiteouts = Set<String>()
+    public var whiteouts = PathSet()
     /// Directories emptied by `.wh..wh..opq` (their earlier contents are hidden).
-    public var opaqueDirectories = Set<String>()
+    public var opaqueDirectories = PathSet()
 
-    public init(written: PathSet = [], whiteouts: Set<String> = [], opaqueDirectories: Set<String> = []) {
+    public init(written: PathSet = [], whiteouts: PathSet = [], opaqueDirectories: PathSet = []) {
         self.written = written
         self.whiteouts = whiteouts
         self.opaqueDirectories = opaqueDirectories

@@ -7,7 +7,7 @@ import XCTest
 
 final class StatusResolverTests: XCTestCase {
     func changes(written: [String] = [], whiteouts: [String] = [], opaque: [String] = []) -> LayerChanges {
-        LayerChanges(written: PathSet(written), whiteouts: Set(whiteouts), opaqueDirectories: Set(opaque))
+        LayerChanges(written: PathSet(written), whiteouts: PathSet(whiteouts), opaqueDirectories: PathSet(opaque))
     }
 
     func testStatuses() {
@@ -27,6 +27,31 @@ final class StatusResolverTests: XCTestCase {
     func testDeletingAParentDirectoryDeletesTheFile() {
         let resolver = StatusResolver(layers: [changes(written: ["/a/b/c"]), changes(whiteouts: ["/a"])])
         XCTAssertEqual(resolver.status(of: "/a/b/c", inLayer: 0), .deleted)
+    }
+
+    /// "café" precomposed (NFC) and decomposed (NFD) are two files in a tar, though Swift's
+    /// String calls them equal: deleting or overwriting one says nothing about the other,
+    /// whether the later layer was just walked or read back from the cache (packed bytes).
+    func testUnicodeSpellingsOfANameAreDifferentFiles() {
+        let composed = "/app/caf\u{E9}.env", decomposed = "/app/cafe\u{301}.env"
+        XCTAssertEqual(composed, decomposed, "Swift's own String equality")
+        for packed in [false, true] {
+            func layer(_ changes: LayerChanges) -> LayerChanges {
+                guard packed else { return changes }
+                return LayerChanges(written: PathSet(packed: changes.written.packedBytes),
+                                    whiteouts: PathSet(packed: changes.whiteouts.packedBytes),
+                                    opaqueDirectories: PathSet(packed: changes.opaqueDirectories.packedBytes))
+            }
+            let resolver = StatusResolver(layers: [
+                changes(written: [composed, decomposed, "/d\u{E9}j\u{E0}/k"]),
+                layer(changes(whiteouts: [composed], opaque: ["/de\u{301}ja\u{300}"])),
+                layer(changes(written: [decomposed])),
+            ])
+            XCTAssertEqual(resolver.status(of: composed, inLayer: 0), .deleted, "packed: \(packed)")
+            XCTAssertEqual(resolver.status(of: decomposed, inLayer: 0), .overwritten, "packed: \(packed)")
+            XCTAssertEqual(resolver.status(of: "/d\u{E9}j\u{E0}/k", inLayer: 0), .present, "packed: \(packed)")
+        }
+        XCTAssertEqual(PathSet([composed, decomposed]).count, 2)
     }
 
     func testFirstLaterChangeDecides() {
