@@ -1,4 +1,5 @@
 import CISAL
+import Foundation
 
 /// Inflates a gzip stream with Intel ISA-L: the tar bytes of a gzip layer, for libarchive to
 /// read as an uncompressed tar. ISA-L inflates layer-sized streams about twice as fast as zlib
@@ -106,7 +107,7 @@ final class GzipSource: ByteSource {
     private func refill() throws {
         let kept = Int(state.pointee.avail_in)
         if kept > 0, let next = state.pointee.next_in {
-            input.baseAddress!.copyMemory(from: next, byteCount: kept)
+            memmove(input.baseAddress!, next, kept) // the kept bytes may overlap their new place
         }
         let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: input[kept...]))
         if count == 0 { inputEnded = true }
