@@ -10,7 +10,9 @@
 # alone; findings found/planted.
 #
 # Environment: BENCH_DIR (default ${XDG_CACHE_HOME:-~/.cache}/residue-bench), BENCH_RUNS (3:
-# each time is the best of that many runs; the machine may be shared).
+# each time is the best of that many runs; the machine may be shared), TRIVY (a trivy binary:
+# also times Trivy's secret scanner on the same image, cold cache, and counts the planted
+# secrets it reports; never installed by this script).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -95,7 +97,8 @@ best_of "$residue" scan oci:plain --no-cache --parallelism 1 --format json
 printf "%-48s %7.2f s  %5s MB/s  (reading the tars alone: %.2f s)\n" "residue on uncompressed layers, 1 core" "$wall" "$(mbs "$wall")" "$tar_floor"
 printf "%-48s %s\n" "detector alone, 1 core" "$("$residue" bench-detector $plain_layers | sed 's/^detector: //')"
 
-python3 - "$bench/image/planted.json" findings.json <<'EOF'
+status=0
+python3 - "$bench/image/planted.json" findings.json <<'EOF' || status=1
 import json, sys
 planted = json.load(open(sys.argv[1]))
 findings = json.load(open(sys.argv[2]))["findings"]
@@ -107,3 +110,23 @@ for p in planted:
         print(f"  MISSED {p['ruleId']} {p['path']}")
 sys.exit(0 if len(found) == len(planted) else 1)
 EOF
+
+if [ -n "${TRIVY:-}" ]; then
+    # Trivy reads the same OCI layout; its secret scanner skips documentation, system paths and
+    # binaries by design, so this compares time on the same bytes, not the same work.
+    rm -rf trivy-cache
+    /usr/bin/time -f "%e %M" -o time.out "$TRIVY" image --scanners secret --input image --format json --quiet \
+        --cache-dir trivy-cache --output trivy.json || { echo "trivy failed" >&2; exit 2; }
+    read -r trivy_wall trivy_rss < <(tail -1 time.out)
+    found=$(python3 - "$bench/image/planted.json" trivy.json <<'PY'
+import json, sys
+planted = json.load(open(sys.argv[1]))
+report = json.load(open(sys.argv[2]))
+paths = {"/" + r.get("Target", "").lstrip("/") for r in report.get("Results", []) if r.get("Secrets")}
+print(f"{sum(p['path'] in paths for p in planted)}/{len(planted)}")
+PY
+)
+    printf "%-48s %7.2f s  %5s MB/s  peak RSS %4d MB  %s planted secrets reported\n" "trivy $("$TRIVY" --version | head -1 | cut -d' ' -f2) --scanners secret, cold cache" \
+        "$trivy_wall" "$(mbs "$trivy_wall")" $((trivy_rss / 1024)) "$found"
+fi
+exit $status
