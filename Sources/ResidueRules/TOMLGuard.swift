@@ -1,59 +1,118 @@
 /// Rejects TOML that would trip an assertion inside toml++ (TOMLKit's parser) instead of
-/// giving an error: a table header whose name starts with a character that is neither a bare
-/// key character nor a quote (`[`x]`, `[€]`). In a debug build toml++ aborts on it, in a
-/// release build it is undefined behaviour; found by fuzzing the rule loader (scripts/fuzz.sh).
-/// Every TOML residue reads (rule files, gitleaks configs, .residue.toml) passes through here.
+/// giving an error. toml++ asserts (in debug and in release builds alike: TOMLKit builds it
+/// without NDEBUG) when a table header's name starts with a character that is neither a bare
+/// key character nor a quote: `[`x]`, `[€]`, and a `[` or `[[` with nothing after it on its
+/// line (the name would start with the line break). Both found by fuzzing the rule loader
+/// (scripts/fuzz.sh). Every TOML residue reads (rule files, gitleaks configs, .residue.toml)
+/// passes through here.
 ///
-/// Works on the UTF-8 bytes, line by line (LF or CRLF): it runs on every rule file at every
-/// start, so it must cost next to nothing.
+/// A line is a header only at the top level: outside strings (`"…"`, `'…'`, and `"""`/`'''`
+/// strings across lines) and outside arrays left open by earlier lines (a nested array may open
+/// on a line of its own). Comments are skipped. Works on the UTF-8 bytes, line by line (LF or
+/// CRLF): it runs on every rule file at every start, so it must cost next to nothing.
 public enum TOMLGuard {
     public static func check(_ text: String, origin: String) throws {
         var text = text
         try text.withUTF8 { bytes in
-            var openQuote: UInt8?   // the quote of a ''' or """ string still open at this point
+            var scanner = Scanner(bytes: bytes)
             var lineNumber = 0
             var start = 0
             while start <= bytes.count {
                 var end = start
                 while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
                 lineNumber += 1
-                let startsInsideString = openQuote != nil
-                // Track ''' and """ strings that span lines, so their contents are not mistaken for headers.
-                var index = start
-                while index + 2 < end {
-                    let byte = bytes[index]
-                    let triple = (byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"")) && bytes[index + 1] == byte && bytes[index + 2] == byte
-                    if triple && (openQuote == nil || openQuote == byte) {
-                        openQuote = openQuote == nil ? byte : nil
-                        index += 3
-                    } else {
-                        index += 1
+                if scanner.atTopLevel, let header = headerName(bytes, start, end) {
+                    guard let first = header else {
+                        throw RuleError("\(origin): line \(lineNumber): a table header must name its table on the same line")
                     }
-                }
-                if !startsInsideString, let first = headerStart(bytes, start, end) {
                     let byte = bytes[first]
-                    let bare = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                        || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-                    if !bare && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "'") && byte != UInt8(ascii: "]") {
+                    if !isBare(byte) && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "'") && byte != UInt8(ascii: "]") {
                         let character = String(decoding: bytes[first..<min(end, first + 4)], as: UTF8.self).first.map(String.init) ?? "?"
                         throw RuleError("\(origin): line \(lineNumber): a table name cannot start with \"\(character)\" (use a bare key or a quoted one)")
                     }
                 }
+                scanner.scanLine(start, end)
                 start = end + 1
             }
         }
     }
 
-    /// Where the name of a `[table]` or `[[array]]` header on the line starts (nil: not a
-    /// header, or nothing after the brackets).
-    private static func headerStart(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+    private static func isBare(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+    }
+
+    /// For a line that opens a `[table]` or `[[array]]` header: where its name starts, or
+    /// `.some(nil)` when nothing but blanks, a comment or the line's end follows the brackets.
+    /// nil when the line is not a header.
+    private static func headerName(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int?? {
         var index = start
-        func skipBlanks() { while index < end && (bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t")) { index += 1 } }
+        func skipBlanks() {
+            while index < end && (bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") || bytes[index] == UInt8(ascii: "\r")) {
+                index += 1
+            }
+        }
         skipBlanks()
         guard index < end, bytes[index] == UInt8(ascii: "[") else { return nil }
         index += 1
         if index < end && bytes[index] == UInt8(ascii: "[") { index += 1 }
         skipBlanks()
-        return index < end ? index : nil
+        if index >= end || bytes[index] == UInt8(ascii: "#") { return .some(nil) }
+        return .some(index)
+    }
+
+    /// What the lines so far leave open: a multi-line string, and how many arrays.
+    private struct Scanner {
+        let bytes: UnsafeBufferPointer<UInt8>
+        /// The quote of a ''' or """ string still open.
+        var openQuote: UInt8?
+        /// Arrays opened and not closed yet (headers open and close theirs on their own line).
+        var depth = 0
+
+        var atTopLevel: Bool { openQuote == nil && depth == 0 }
+
+        mutating func scanLine(_ start: Int, _ end: Int) {
+            var index = start
+            while index < end {
+                let byte = bytes[index]
+                if let quote = openQuote {
+                    if byte == quote && isTriple(index, end) {
+                        openQuote = nil
+                        index += 3
+                    } else {
+                        index += byte == UInt8(ascii: "\\") && quote == UInt8(ascii: "\"") ? 2 : 1
+                    }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "#"):
+                    return
+                case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                    if isTriple(index, end) {
+                        openQuote = byte
+                        index += 3
+                        continue
+                    }
+                    // A one-line string: to its closing quote (basic strings have escapes).
+                    index += 1
+                    while index < end && bytes[index] != byte {
+                        index += byte == UInt8(ascii: "\"") && bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                    }
+                    index += 1
+                    continue
+                case UInt8(ascii: "["):
+                    depth += 1
+                case UInt8(ascii: "]"):
+                    depth = max(0, depth - 1)
+                default:
+                    break
+                }
+                index += 1
+            }
+        }
+
+        private func isTriple(_ index: Int, _ end: Int) -> Bool {
+            index + 2 < end && bytes[index + 1] == bytes[index] && bytes[index + 2] == bytes[index]
+        }
     }
 }

@@ -105,6 +105,38 @@ final class RuleExamplesTests: XCTestCase {
         }
     }
 
+    /// Found by fuzzing the rule loader (this session, in a release build too): a `[` or `[[`
+    /// with nothing after it on its line made toml++ assert — the table name would start with
+    /// the line break. Each is an error naming the line; a nested array opening on a line of
+    /// its own inside a value is not a header and still parses.
+    func testHeaderWithoutANameOnItsLineIsAnErrorNotACrash() throws {
+        for (text, line) in [("[\nabc]\n", 1), ("a = 1\n[[\nrules]]\n", 2), ("[ # comment\nabc]\n", 1), ("x = 2\r\n[ \r\n", 2),
+                             ("[[rules]]\nid = 'a'\n [\n'''MAILGUN'''\n", 3)] {
+            XCTAssertThrowsError(try RuleLoader.parse(text, origin: "fuzz.toml"), text.debugDescription) { error in
+                XCTAssertTrue("\(error)".contains("fuzz.toml: line \(line): a table header must name its table on the same line"), "\(error)")
+            }
+        }
+        // Inside values, brackets and quotes are content: none of these is a header.
+        let values = """
+        nested = [
+          [
+            1, 2
+          ],
+          ["[", "]"],
+        ]
+        quoted = "[not a header"
+        literal = '[`x]'
+        comment = 1 # [`x]
+        text = \"\"\"
+        [
+        \"\"\"
+        """
+        XCTAssertNoThrow(try TOMLGuard.check(values, origin: "values.toml"))
+        // The fuzzer's input itself: an error, not an abort.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "Fixtures/fuzz/rules-header-without-name.bin"))
+        XCTAssertThrowsError(try RuleLoader.parse(String(decoding: bytes, as: UTF8.self), origin: "fuzz.toml"))
+    }
+
     func testSpecificRuleWinsOverGeneric() throws {
         let text = """
         [[rules]]
