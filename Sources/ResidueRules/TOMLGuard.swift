@@ -2,13 +2,14 @@
 /// giving an error. toml++ asserts (in debug and in release builds alike: TOMLKit builds it
 /// without NDEBUG) when a table header's name starts with a character that is neither a bare
 /// key character nor a quote: `[`x]`, `[€]`, and a `[` or `[[` with nothing after it on its
-/// line (the name would start with the line break). Both found by fuzzing the rule loader
+/// line (the name would start with the line break); and when a `}` stands where an array
+/// expects a value (`x = [}]`, `x = [1, }`). All found by fuzzing the rule loader
 /// (scripts/fuzz.sh). Every TOML residue reads (rule files, gitleaks configs, .residue.toml)
 /// passes through here.
 ///
 /// A line is a header only at the top level: outside strings (`"…"`, `'…'`, and `"""`/`'''`
-/// strings across lines) and outside arrays left open by earlier lines (a nested array may open
-/// on a line of its own). Comments are skipped. Works on the UTF-8 bytes, line by line (LF or
+/// strings across lines) and outside arrays and inline tables left open by earlier lines (a
+/// nested array may open on a line of its own). Comments are skipped. Works on the UTF-8 bytes, line by line (LF or
 /// CRLF): it runs on every rule file at every start, so it must cost next to nothing.
 public enum TOMLGuard {
     public static func check(_ text: String, origin: String) throws {
@@ -31,7 +32,9 @@ public enum TOMLGuard {
                         throw RuleError("\(origin): line \(lineNumber): a table name cannot start with \"\(character)\" (use a bare key or a quoted one)")
                     }
                 }
-                scanner.scanLine(start, end)
+                if !scanner.scanLine(start, end) {
+                    throw RuleError("\(origin): line \(lineNumber): a \"}\" inside an array closes nothing (no inline table is open there)")
+                }
                 start = end + 1
             }
         }
@@ -61,17 +64,19 @@ public enum TOMLGuard {
         return .some(index)
     }
 
-    /// What the lines so far leave open: a multi-line string, and how many arrays.
+    /// What the lines so far leave open: a multi-line string, and arrays and inline tables.
     private struct Scanner {
         let bytes: UnsafeBufferPointer<UInt8>
         /// The quote of a ''' or """ string still open.
         var openQuote: UInt8?
-        /// Arrays opened and not closed yet (headers open and close theirs on their own line).
-        var depth = 0
+        /// `[` and `{` opened and not closed yet, innermost last (headers open and close theirs
+        /// on their own line).
+        var open: [UInt8] = []
 
-        var atTopLevel: Bool { openQuote == nil && depth == 0 }
+        var atTopLevel: Bool { openQuote == nil && open.isEmpty }
 
-        mutating func scanLine(_ start: Int, _ end: Int) {
+        /// Follows one line; false when a `}` appears where the innermost open thing is an array.
+        mutating func scanLine(_ start: Int, _ end: Int) -> Bool {
             var index = start
             while index < end {
                 let byte = bytes[index]
@@ -86,7 +91,7 @@ public enum TOMLGuard {
                 }
                 switch byte {
                 case UInt8(ascii: "#"):
-                    return
+                    return true
                 case UInt8(ascii: "\""), UInt8(ascii: "'"):
                     if isTriple(index, end) {
                         openQuote = byte
@@ -100,15 +105,19 @@ public enum TOMLGuard {
                     }
                     index += 1
                     continue
-                case UInt8(ascii: "["):
-                    depth += 1
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    open.append(byte)
                 case UInt8(ascii: "]"):
-                    depth = max(0, depth - 1)
+                    if open.last == UInt8(ascii: "[") { open.removeLast() }
+                case UInt8(ascii: "}"):
+                    if open.last == UInt8(ascii: "[") { return false }
+                    if open.last == UInt8(ascii: "{") { open.removeLast() }
                 default:
                     break
                 }
                 index += 1
             }
+            return true
         }
 
         private func isTriple(_ index: Int, _ end: Int) -> Bool {

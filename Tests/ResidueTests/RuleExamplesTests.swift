@@ -137,6 +137,27 @@ final class RuleExamplesTests: XCTestCase {
         XCTAssertThrowsError(try RuleLoader.parse(String(decoding: bytes, as: UTF8.self), origin: "fuzz.toml"))
     }
 
+    /// Found by fuzzing the rule loader (this session): a `}` where an array expects a value
+    /// made toml++ assert. Each is an error naming the line; inline tables inside arrays, and
+    /// braces inside strings and comments, still parse.
+    func testBraceInsideAnArrayIsAnErrorNotACrash() throws {
+        for (text, line) in [("x = [}]\n", 1), ("x = [1, }\n", 1), ("a = 1\nx = [\n}\n]\n", 3), ("a = {b = [}]}\n", 1)] {
+            XCTAssertThrowsError(try RuleLoader.parse(text, origin: "fuzz.toml"), text.debugDescription) { error in
+                XCTAssertTrue("\(error)".contains("fuzz.toml: line \(line): a \"}\" inside an array closes nothing"), "\(error)")
+            }
+        }
+        let values = """
+        tables = [{ a = 1 }, { b = [2, 3] }]
+        more = [
+          { c = "}" },   # a } in a comment
+          '}',
+        ]
+        """
+        XCTAssertNoThrow(try TOMLGuard.check(values, origin: "values.toml"))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "Fixtures/fuzz/rules-brace-in-array.bin"))
+        XCTAssertThrowsError(try RuleLoader.parse(String(decoding: bytes, as: UTF8.self), origin: "fuzz.toml"))
+    }
+
     func testSpecificRuleWinsOverGeneric() throws {
         let text = """
         [[rules]]
