@@ -23,6 +23,7 @@ struct source {
     int gzip;             /* inflate with ISA-L */
     int ended, finished;  /* input at end of file; last gzip member done */
     struct inflate_state state;
+    struct isal_gzip_header header; /* kept between reads, as GzipSource does (ISA-L 2.30 bug) */
     unsigned char in[256 * 1024];
     char block[256 * 1024];
 };
@@ -44,26 +45,34 @@ static int refill(struct source *s) {
     return 0;
 }
 
+static void start_member(struct source *s) {
+    uint32_t avail = s->state.avail_in; uint8_t *next = s->state.next_in;
+    isal_inflate_init(&s->state);
+    s->state.crc_flag = ISAL_GZIP;
+    s->state.next_in = next; s->state.avail_in = avail;
+    isal_gzip_header_init(&s->header);
+}
+
 static la_ssize_t fill_isal(struct archive *a, void *data, const void **buffer) {
     struct source *s = data;
     *buffer = s->block;
     while (!s->finished) {
         if (s->state.avail_in == 0 && !s->ended && refill(s) < 0) return -1;
+        if (!s->state.wrapper_flag) {
+            int status = isal_read_gzip_header(&s->state, &s->header);
+            if (status == ISAL_END_INPUT && !s->ended) continue;
+            if (status != ISAL_DECOMP_OK) { archive_set_error(a, -1, "corrupt gzip header"); return -1; }
+        }
         s->state.next_out = (unsigned char *)s->block;
         s->state.avail_out = sizeof s->block;
         if (isal_inflate(&s->state) < 0) { archive_set_error(a, -1, "corrupt gzip data"); return -1; }
         la_ssize_t produced = sizeof s->block - s->state.avail_out;
         if (s->state.block_state == ISAL_BLOCK_FINISH) {
             while (s->state.avail_in < 3 && !s->ended) if (refill(s) < 0) return -1;
-            if (s->state.avail_in >= 3 && s->state.next_in[0] == 0x1f && s->state.next_in[1] == 0x8b) {
-                uint32_t avail = s->state.avail_in; uint8_t *next = s->state.next_in;
-                isal_inflate_init(&s->state);
-                s->state.crc_flag = ISAL_GZIP;
-                s->state.next_in = next; s->state.avail_in = avail;
-            } else {
-                s->finished = 1;
-            }
-            return produced;
+            if (s->state.avail_in >= 3 && s->state.next_in[0] == 0x1f && s->state.next_in[1] == 0x8b) start_member(s);
+            else s->finished = 1;
+            if (produced > 0 || s->finished) return produced;
+            continue;
         }
         if (produced > 0) return produced;
         if (s->state.avail_in == 0 && s->ended) { archive_set_error(a, -1, "truncated gzip data"); return -1; }
@@ -81,7 +90,7 @@ int main(int argc, char **argv) {
         unsigned char magic[2] = {0};
         if (pread(s->fd, magic, 2, 0) < 0) { perror(argv[i]); return 2; }
         s->gzip = isal && magic[0] == 0x1f && magic[1] == 0x8b;
-        if (s->gzip) { isal_inflate_init(&s->state); s->state.crc_flag = ISAL_GZIP; }
+        if (s->gzip) start_member(s);
         struct archive *a = archive_read_new();
         archive_read_support_filter_all(a);
         archive_read_support_format_tar(a);
