@@ -31,14 +31,17 @@ final class GzipSource: ByteSource {
         bytes.count >= 3 && bytes[0] == 0x1f && bytes[1] == 0x8b && bytes[2] == 8
     }
 
-    init(source: ByteSource, what: String, inputSize: Int = 256 * 1024) {
+    /// Compressed bytes read from the source at a time.
+    private static let inputSize = 256 * 1024
+
+    init(source: ByteSource, what: String) {
         self.source = source
         self.what = what
         state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
         state.initialize(to: inflate_state())
         header = UnsafeMutablePointer<isal_gzip_header>.allocate(capacity: 1)
         header.initialize(to: isal_gzip_header())
-        input = UnsafeMutableRawBufferPointer.allocate(byteCount: inputSize, alignment: 16)
+        input = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.inputSize, alignment: 16)
         isal_inflate_init(state)
         state.pointee.crc_flag = UInt32(ISAL_GZIP)
         isal_gzip_header_init(header)

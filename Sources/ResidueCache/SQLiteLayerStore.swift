@@ -203,7 +203,6 @@ public final class SQLiteLayerStore: LayerResultStore, @unchecked Sendable {
         sqlite3_bind_text(statement, index, text, -1, residue_sqlite_transient())
     }
 
-    /// Paths joined by NUL (which a tar entry name cannot hold): compact, and quick to split.
     private func bindBlob(_ statement: OpaquePointer, _ index: Int32, _ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), residue_sqlite_transient()) }
     }

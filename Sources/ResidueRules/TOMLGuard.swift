@@ -9,8 +9,9 @@
 ///
 /// A line is a header only at the top level: outside strings (`"…"`, `'…'`, and `"""`/`'''`
 /// strings across lines) and outside arrays and inline tables left open by earlier lines (a
-/// nested array may open on a line of its own). Comments are skipped. Works on the UTF-8 bytes, line by line (LF or
-/// CRLF): it runs on every rule file at every start, so it must cost next to nothing.
+/// nested array may open on a line of its own). Comments are skipped. Works on the UTF-8
+/// bytes, line by line (LF or CRLF): it runs on every rule file at every start, so it must cost
+/// next to nothing.
 public enum TOMLGuard {
     public static func check(_ text: String, origin: String) throws {
         var text = text

@@ -1,9 +1,9 @@
 import Foundation
 
 /// A set of paths (a layer's writes, whiteouts or opaque directories), compared byte for byte.
-/// While a layer is walked, a `Set`; read back from the layer cache,
-/// the stored bytes themselves (paths sorted by their UTF-8 bytes, NUL-separated), searched in
-/// place by binary search: a warm rescan asks about a handful of paths and should not build
+/// While a layer is walked, a `Set`; read back from the layer cache, the stored bytes
+/// themselves (paths sorted by their UTF-8 bytes, NUL-separated), searched in place by binary
+/// search: a warm rescan asks about a handful of paths and should not build
 /// ~90,000 Strings to do it (that was 17% of it).
 public struct PathSet: Sendable, ExpressibleByArrayLiteral {
     private var walked: Set<ExactPath> = []
