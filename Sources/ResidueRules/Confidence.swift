@@ -38,6 +38,10 @@ public enum ConfidenceAssessor {
                 reasons.append("the token's \(name) checksum does not verify: a real token always has a valid one, so this one was likely typed by hand (documentation, test data)")
             }
         }
+        if rule.publicSamples?.contains(secret) == true {
+            confidence = .low
+            reasons.append("a sample key the vendor publishes in its documentation or SDKs")
+        }
         if let path, let material = testMaterial(path) {
             confidence = confidence.lowered()
             reasons.append("found in \(material)")

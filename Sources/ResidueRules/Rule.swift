@@ -31,6 +31,10 @@ public struct Rule: Sendable, Codable {
     public var checksum: String?
     /// Further exceptions, each a set of conditions (gitleaks' `[[rules.allowlists]]`).
     public var allowlists: [Allowlist]?
+    /// Keys that vendors publish as samples (SDK documentation, quick-start projects): still
+    /// reported — a sample key can be live — but at low confidence, saying so. Each one's
+    /// source is a comment in the rule file.
+    public var publicSamples: [String]?
     public var examples: [String]?
     public var counterExamples: [String]?
 
@@ -62,9 +66,11 @@ public struct Rule: Sendable, Codable {
     public var isPathScoped: Bool { !(paths ?? []).isEmpty }
 }
 
-/// The rules of one file (`[[rules]]` tables).
+/// The rules of one file: `[[rules]]` tables, and `[[providers]]` (ProviderKey.swift), each of
+/// which stands for a rule.
 struct RuleFile: Decodable {
     var rules: [Rule]?
+    var providers: [ProviderKey]?
 }
 
 public struct RuleError: Error, CustomStringConvertible {
@@ -86,7 +92,7 @@ public enum RuleLoader {
         } catch let error as DecodingError {
             throw RuleError("\(origin): \(DecodingErrorText.describe(error))")
         }
-        let rules = file.rules ?? []
+        let rules = try (file.rules ?? []) + (file.providers ?? []).map { try $0.rule(origin: origin) }
         for rule in rules {
             // A rule without keywords runs on every buffer: only allowed when paths limit it to a
             // few files (a key store by name).

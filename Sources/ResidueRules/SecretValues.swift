@@ -112,14 +112,27 @@ public enum SecretValues {
 
 /// Named checks a rule can ask for (`validate = "…"`).
 enum Validators {
-    static let names = ["base64-userpass", "not-placeholder"]
+    static let names = ["base64-userpass", "not-placeholder", "random-key"]
 
     static func named(_ name: String) -> ((String) -> Bool)? {
         switch name {
         case "base64-userpass": return isBase64UserPassword
         case "not-placeholder": return { !SecretValues.isPlaceholder($0) }
+        case "random-key": return isRandomKey
         default: return nil
         }
+    }
+
+    /// A key found only by a provider's name beside it (ProviderKey): random, so it has a digit
+    /// (a random 32-character alphanumeric string lacks one 0.4% of the time; an identifier or a
+    /// word of the same length nearly always does), letters unless it is all digits, and is not
+    /// a placeholder.
+    static func isRandomKey(_ value: String) -> Bool {
+        var digits = 0, letters = 0
+        for byte in value.utf8 {
+            if byte >= 48 && byte <= 57 { digits += 1 } else if (byte | 0x20) >= 97 && (byte | 0x20) <= 122 { letters += 1 }
+        }
+        return digits > 0 && (letters > 0 || digits == value.utf8.count) && !SecretValues.isPlaceholder(value)
     }
 
     /// Base64 of `user:password` with a non-empty, non-placeholder password.
