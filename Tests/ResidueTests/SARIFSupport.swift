@@ -2,24 +2,20 @@ import Foundation
 import XCTest
 
 /// Validates SARIF against the official SARIF 2.1.0 schema with scripts/validate-sarif.py
-/// (Python's jsonschema). The schema is `shared/schemas/sarif-2.1.0.json` beside the clone
-/// (`../shared` in CI; found in any parent folder, or named by RESIDUE_SARIF_SCHEMA).
+/// (Python's jsonschema). The schema is OASIS's, kept in the repository at
+/// `Fixtures/schemas/sarif-2.1.0.json` (its origin in Fixtures/schemas/README.md), so a clone
+/// with nothing beside it runs these tests; RESIDUE_SARIF_SCHEMA names another copy.
 enum SARIFValidator {
     static let schema: URL? = {
         if let path = ProcessInfo.processInfo.environment["RESIDUE_SARIF_SCHEMA"] { return URL(fileURLWithPath: path) }
-        var folder = CLI.packageRoot
-        while folder.path != "/" {
-            folder.deleteLastPathComponent()
-            let candidate = folder.appendingPathComponent("shared/schemas/sarif-2.1.0.json")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-        }
-        return nil
+        let bundled = CLI.packageRoot.appendingPathComponent("Fixtures/schemas/sarif-2.1.0.json")
+        return FileManager.default.fileExists(atPath: bundled.path) ? bundled : nil
     }()
 
     /// Fails the test (never skips) when a document does not validate or cannot be checked.
     static func assertValid(_ documents: [String: String], file: StaticString = #filePath, line: UInt = #line) throws {
         guard let schema else {
-            XCTFail("SARIF schema not found: expected ../shared/schemas/sarif-2.1.0.json beside the package (or RESIDUE_SARIF_SCHEMA)", file: file, line: line)
+            XCTFail("SARIF schema not found: expected Fixtures/schemas/sarif-2.1.0.json (or RESIDUE_SARIF_SCHEMA)", file: file, line: line)
             return
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("residue-sarif-\(UUID().uuidString)")
