@@ -490,6 +490,8 @@ public final class Matcher {
         if compiled.allowPatterns.contains(where: { state.matches($0, secret) }) { return next }
         if !compiled.allowlists.isEmpty, isAllowed(compiled, secret: secret, match: whole, in: bytes, path: path) { return next }
         if let validator = compiled.validator, !validator(secret) { return next }
+        // A generic rule has no proof of its own: the text's syntax must say the secret is a value.
+        if compiled.rule.isGeneric, !AssignmentSyntax.isValue(bytes, secret: secretRange, kind: TextKind.of(path: path)) { return next }
         if checksumOnly, compiled.rule.checksum.flatMap(Checksums.named).map({ $0(secret) }) != .valid { return next }
         results.append(RuleMatch(ruleIndex: index, secretRange: secretRange, matchRange: whole, secret: secret))
         return next
