@@ -148,6 +148,8 @@ public struct ScanSummary: Codable, Sendable {
     public var suppressed = 0
     /// Findings already in the `--baseline` report (listed in `suppressed`).
     public var baselined = 0
+    /// Findings rated below `--min-confidence` (listed in `suppressed`).
+    public var belowConfidence = 0
 }
 
 /// The result of a scan: what reporters format and what the exit code is decided from.

@@ -66,6 +66,9 @@ struct Audit: ParsableCommand {
     @Option(name: .long, help: "An extra rule file (TOML); repeat for more.")
     var rules: [String] = []
 
+    @Option(name: .long, help: "Hide findings rated below this confidence: low, medium, high (default: show all); hidden ones are counted in each image's summary. Page on high, archive the rest.")
+    var minConfidence: Confidence?
+
     @OptionGroup(title: "Registries") var registryOptions: RegistryOptions
 
     @OptionGroup(title: "Layer cache") var cacheOptions: CacheOptions
@@ -101,6 +104,7 @@ struct Audit: ParsableCommand {
         options.maxTags = maxTags
         options.shard = try parsedShard()
         options.concurrency = concurrency
+        options.minConfidence = minConfidence
         if let resume {
             let earlier: AuditReport
             do { earlier = try AuditReport.read(path: resume) } catch { throw CLIError("--resume: \(error)") }

@@ -15,6 +15,7 @@ enum DockerfileFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension Severity: ExpressibleByArgument {}
+extension Confidence: ExpressibleByArgument {}
 
 /// How a report is shaped, filtered and delivered: shared by every command that reports
 /// findings (`scan`, and the audit and hook commands that call it).
@@ -27,6 +28,9 @@ struct ReportOptions: ParsableArguments {
 
     @Option(name: .long, help: "Exit 1 when a finding is at or above this severity: low, medium, high, critical (default: the config's fail-on, else low).")
     var failOn: Severity?
+
+    @Option(name: .long, help: "Hide findings rated below this confidence: low, medium, high (default: the config's min-confidence, else show all). Hidden findings are counted in the summary and listed as suppressed in JSON and SARIF.")
+    var minConfidence: Confidence?
 
     @Option(name: .long, help: "Project config (default: .residue.toml in the current folder, when there is one).")
     var config: String?

@@ -67,7 +67,7 @@ struct Scan: ParsableCommand {
         }
         cache.apply(to: &options, ruleSet: ruleSet)
         // Allowlist regexes and stopwords test secrets in clear, which the layer cache does not keep.
-        let policy = ReportPolicy(config: config, baseline: baseline)
+        let policy = ReportPolicy(config: config, baseline: baseline, minConfidence: report.minConfidence)
         options.needsClearSecret = { policy.needsClearSecret(ruleId: $0) }
         let reference: ImageReference
         do {

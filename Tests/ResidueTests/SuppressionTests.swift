@@ -41,6 +41,28 @@ final class SuppressionTests: XCTestCase {
         XCTAssertEqual((json["suppressed"] as? [Any])?.count, 0)
     }
 
+    func testMinConfidenceHidesAndCounts() throws {
+        let (_, plain) = try scan([])
+        let all = plain["findings"] as? [[String: Any]] ?? []
+        let rank = ["low": 0, "medium": 1, "high": 2]
+        for threshold in ["low", "medium", "high"] {
+            for arguments in [["--min-confidence", threshold], ["--config", try config("min-confidence = \"\(threshold)\"\n")]] {
+                let (_, json) = try scan(arguments)
+                let kept = json["findings"] as? [[String: Any]] ?? []
+                let expected = all.filter { rank[$0["confidence"] as? String ?? "medium"]! >= rank[threshold]! }
+                XCTAssertEqual(kept.count, expected.count, "\(arguments)")
+                XCTAssertEqual(summary(json)["belowConfidence"] as? Int, all.count - expected.count, "\(arguments)")
+                XCTAssertEqual(suppressed(json).filter { $0.by == "confidence" }.count, all.count - expected.count)
+                XCTAssertEqual(summary(json)["suppressed"] as? Int, 0)
+            }
+        }
+        // The image has findings below high, so the high threshold really hides something.
+        XCTAssertTrue(all.contains { ($0["confidence"] as? String) != "high" })
+        let bad = try CLI.run(["scan", CLI.packageRoot.appendingPathComponent(image).path, "--config", try config("min-confidence = \"sure\"\n")])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("min-confidence"), bad.stderr)
+    }
+
     func testEveryKindOfAllowlistEntry() throws {
         let (_, plain) = try scan([])
         let key = (plain["findings"] as? [[String: Any]] ?? []).first { $0["ruleId"] as? String == "private-key-openssh" }

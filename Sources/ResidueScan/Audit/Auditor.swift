@@ -17,6 +17,8 @@ public struct AuditOptions: Sendable {
     public var concurrency = 4
     /// Images of an earlier (interrupted) run that need no second scan, by `repo:tag`.
     public var resumed: [String: AuditRecord] = [:]
+    /// Findings rated below this are hidden from each image's report (counted in its summary).
+    public var minConfidence: Confidence?
 
     public init(registry: String) { self.registry = registry }
 }
@@ -139,7 +141,9 @@ public final class Auditor: @unchecked Sendable {
             options.layerStore = layers
             options.parallelism = 1
             let imageReference = ImageReference(transport: .docker, location: reference.name)
-            record.report = try Scanner(ruleSet: ruleSet, options: options).scan(imageReference, source: ResolvedImagesSource(images))
+            let report = try Scanner(ruleSet: ruleSet, options: options).scan(imageReference, source: ResolvedImagesSource(images))
+            record.report = self.options.minConfidence == nil ? report
+                : ReportPolicy(config: nil, baseline: nil, minConfidence: self.options.minConfidence).apply(to: report)
             record.status = .scanned
         } catch {
             record.error = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")

@@ -9,6 +9,7 @@ import TOMLKit
 /// ```toml
 /// fail-on = "high"                  # default of --fail-on
 /// min-severity = "medium"           # findings below are counted as suppressed, not reported
+/// min-confidence = "medium"         # default of --min-confidence: lower-rated findings are counted, not reported
 /// disable-rules = ["jwt"]           # rule ids (built-in or added) that do not run
 /// rule-files = ["ci/rules.toml"]    # more rule files, relative to this file
 ///
@@ -35,6 +36,7 @@ public struct ProjectConfig: Sendable {
     public var path: String = defaultFileName
     public var failOn: Severity?
     public var minSeverity: Severity?
+    public var minConfidence: Confidence?
     public var disabledRules: [String] = []
     /// Absolute (resolved against the config's folder).
     public var ruleFiles: [String] = []
@@ -85,6 +87,12 @@ public struct ProjectConfig: Sendable {
         config.path = path
         config.failOn = try file.failOn.map { try severity($0, key: "fail-on", path: path) }
         config.minSeverity = try file.minSeverity.map { try severity($0, key: "min-severity", path: path) }
+        config.minConfidence = try file.minConfidence.map { text in
+            guard let value = Confidence(rawValue: text) else {
+                throw ConfigError("\(path): min-confidence \"\(text)\": expected low, medium or high")
+            }
+            return value
+        }
         config.disabledRules = file.disableRules ?? []
         config.ruleFiles = (file.ruleFiles ?? []).map { $0.hasPrefix("/") ? $0 : (directory as NSString).appendingPathComponent($0) }
         if file.hasInlineRules {
@@ -196,6 +204,7 @@ public struct ConfigError: Error, CustomStringConvertible {
 struct ConfigFile: Decodable {
     var failOn: String?
     var minSeverity: String?
+    var minConfidence: String?
     var disableRules: [String]?
     var ruleFiles: [String]?
     var hasInlineRules = false
@@ -243,7 +252,7 @@ struct ConfigFile: Decodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case failOn = "fail-on", minSeverity = "min-severity", disableRules = "disable-rules", ruleFiles = "rule-files"
+        case failOn = "fail-on", minSeverity = "min-severity", minConfidence = "min-confidence", disableRules = "disable-rules", ruleFiles = "rule-files"
         case rules, allowlist, hook
     }
 
@@ -252,6 +261,7 @@ struct ConfigFile: Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         failOn = try container.decodeIfPresent(String.self, forKey: .failOn)
         minSeverity = try container.decodeIfPresent(String.self, forKey: .minSeverity)
+        minConfidence = try container.decodeIfPresent(String.self, forKey: .minConfidence)
         disableRules = try container.decodeIfPresent([String].self, forKey: .disableRules)
         ruleFiles = try container.decodeIfPresent([String].self, forKey: .ruleFiles)
         hasInlineRules = container.contains(.rules)

@@ -138,7 +138,7 @@ public struct SARIFReporter: Reporter {
 
     func summaryProperties(_ summary: [String: Any]) -> [String: Any] {
         var result: [String: Any] = [:]
-        for key in ["findings", "bySeverity", "layersScanned", "filesScanned", "bytesScanned", "rules", "suppressed", "baselined", "secretsShown"] {
+        for key in ["findings", "bySeverity", "layersScanned", "filesScanned", "bytesScanned", "rules", "suppressed", "baselined", "belowConfidence", "secretsShown"] {
             if let value = summary[key] { result[key] = value }
         }
         return result

@@ -11,6 +11,8 @@ public struct SuppressedFinding: Codable, Sendable {
         case baseline
         /// Below the config's `min-severity`.
         case severity
+        /// Below `--min-confidence` (or the config's `min-confidence`).
+        case confidence
     }
 
     /// Why, in words: the allowlist entry's reason, or the baseline file, or the threshold.
@@ -26,10 +28,14 @@ public struct SuppressedFinding: Codable, Sendable {
 public struct ReportPolicy: Sendable {
     public var config: ProjectConfig?
     public var baseline: Baseline?
+    /// Findings rated below this are hidden (counted in the summary, listed in `suppressed`):
+    /// `--min-confidence`, else the config's `min-confidence`, else none.
+    public var minConfidence: Confidence?
 
-    public init(config: ProjectConfig?, baseline: Baseline?) {
+    public init(config: ProjectConfig?, baseline: Baseline?, minConfidence: Confidence? = nil) {
         self.config = config
         self.baseline = baseline
+        self.minConfidence = minConfidence ?? config?.minConfidence
     }
 
     public func apply(to report: ScanReport) -> ScanReport {
@@ -53,8 +59,9 @@ public struct ReportPolicy: Sendable {
         for severity in Severity.allCases { bySeverity[severity.rawValue] = kept.filter { $0.severity == severity }.count }
         result.summary.findings = kept.count
         result.summary.bySeverity = bySeverity
-        result.summary.suppressed = result.suppressed.filter { $0.by != .baseline }.count
+        result.summary.suppressed = result.suppressed.filter { $0.by != .baseline && $0.by != .confidence }.count
         result.summary.baselined = result.suppressed.filter { $0.by == .baseline }.count
+        result.summary.belowConfidence = result.suppressed.filter { $0.by == .confidence }.count
         return result
     }
 
@@ -84,6 +91,9 @@ public struct ReportPolicy: Sendable {
         if let minimum = config?.minSeverity, finding.severity < minimum {
             return SuppressedFinding(reason: "below min-severity \(minimum.rawValue) (\(config?.path ?? ProjectConfig.defaultFileName))",
                                      by: .severity, entry: nil, finding: finding)
+        }
+        if let minimum = minConfidence, (finding.confidence ?? .medium) < minimum {
+            return SuppressedFinding(reason: "below min-confidence \(minimum.rawValue)", by: .confidence, entry: nil, finding: finding)
         }
         return nil
     }
