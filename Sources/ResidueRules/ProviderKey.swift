@@ -58,6 +58,12 @@ public struct ProviderKey: Sendable, Codable {
         }
     }
 
+    /// What precedes a digest rather than a key: `sha256:`, `sha512-`, `sha1=`, `md5:`,
+    /// go.sum's `h1:`, a URL fragment's `#`, a package version's `@`.
+    /// (Each alternative of a PCRE2 lookbehind must have a fixed length: one per algorithm.)
+    static let digestMarkers = "(?<!" + ["sha1", "sha224", "sha256", "sha384", "sha512", "md5"].map { "(?i:\($0))[-:=]|" }.joined()
+        + "(?i:h1):|[#@])"
+
     /// `text` with every character that means something in a PCRE2 pattern escaped.
     static func literal(_ text: String) -> String {
         var out = ""
@@ -96,8 +102,13 @@ public struct ProviderKey: Sendable, Codable {
         guard (0...200).contains(distance) else { throw RuleError("\(place): distance must be between 0 and 200") }
         let words = keywords.map { Self.literal($0) }.joined(separator: "|")
         // The provider's word, then (lazily) the nearest run of key characters of a key's
-        // length that stands on its own, at most `distance` bytes further on.
-        let regex = "(?i:\(words))[\\s\\S]{0,\(distance)}?(?<!\(classes.boundary))(\(repeat_))(?!\(classes.boundary))"
+        // length that stands on its own, at most `distance` bytes further on. Where a provider's
+        // name is also a package name, the run beside it is often a digest (a lockfile's
+        // `sha512-…`, go.sum's `h1:…`, a wheel RECORD's `sha256=…`, `name@version`): a run after
+        // a digest marker, or cut out of a longer base64 run (`+`, `-`, `=` beside it), is not a key.
+        let before = Self.digestMarkers + "(?<![+\\-])(?<!\(classes.boundary))"
+        let after = "(?![+=\\-])(?!\(classes.boundary))"
+        let regex = "(?i:\(words))[\\s\\S]{0,\(distance)}?\(before)(\(repeat_))\(after)"
         return Rule(
             id: id, title: "\(provider) \(secret ?? "API key") (by name)", severity: severity ?? .high, regex: regex,
             secretGroup: 1, keywords: keywords, entropy: entropy ?? Self.defaultEntropy, caseInsensitive: false,

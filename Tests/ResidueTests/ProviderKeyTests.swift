@@ -27,6 +27,18 @@ final class ProviderKeyTests: XCTestCase {
         XCTAssertEqual(matcher.scan(text: "OTHER_API_KEY=\(key)").count, 0)
     }
 
+    /// Where the provider's name is also a package's, the run beside it is often a digest.
+    func testDigestsBesideTheNameAreNotKeys() throws {
+        let rule = try XCTUnwrap(rules(provider("alphabet = \"base64url\"\nlengths = [32]")).first)
+        let matcher = Matcher(try RuleSet([rule]))
+        let run = "Kx8vL2mQ9tR4wYc6NpZ3aB7dE1fG5hJ0"
+        XCTAssertEqual(matcher.scan(text: "ACME_TOKEN=\(run)").map(\.secret), [run])
+        for digest in ["acme-1.2.0.dist-info/METADATA,sha256=\(run),2048", "acme v1.4.0 h1:\(run)=",
+                       "\"acme\": {\"integrity\": \"sha512-\(run)+Qm9vZ==\"}", "acme@\(run)", "acme.tgz#\(run)"] {
+            XCTAssertEqual(matcher.scan(text: digest).count, 0, digest)
+        }
+    }
+
     func testLengthRangesAndCustomAlphabets() throws {
         let rule = try XCTUnwrap(rules(provider("alphabet = \"[A-Za-z0-9_]\"\nminLength = 20\nmaxLength = 24\ndistance = 10")).first)
         let matcher = Matcher(try RuleSet([rule]))
