@@ -1,5 +1,6 @@
 import Foundation
 import ResidueRules
+import ResidueImage
 
 /// Where a secret was seen.
 public struct Location: Codable, Sendable, Equatable {
@@ -161,6 +162,13 @@ public struct ScanReport: Codable, Sendable {
     public var dockerfile: DockerfileMatch? = nil
     /// Findings not reported as leaks, each with its reason (allowlist, baseline, threshold).
     public var suppressed: [SuppressedFinding] = []
+    /// The images the scan resolved (configs, histories, layers), for what works on the result
+    /// afterwards (`--dockerfile` lines the history up with a Dockerfile) without opening the
+    /// image a second time — with other settings, or a daemon exporting it twice. Not part of
+    /// the report's JSON.
+    public var resolvedImages: [ResolvedImage] = []
+
+    enum CodingKeys: String, CodingKey { case findings, target, summary, dockerfile, suppressed }
 
     /// Whether any finding is at or above `threshold`.
     public func hasFindings(atOrAbove threshold: Severity) -> Bool {

@@ -132,7 +132,9 @@ public struct Scanner {
             bytesScanned: results.reduce(0) { $0 + $1.bytesScanned },
             skipped: results.flatMap(\.skipped), warnings: zip(images, histories).compactMap(Self.historyWarning),
             rules: ruleSet.rules.count + 1, secretsShown: options.showSecrets)
-        return ScanReport(findings: findings, target: target, summary: summary)
+        var report = ScanReport(findings: findings, target: target, summary: summary)
+        report.resolvedImages = images
+        return report
     }
 
     /// Says when the history does not line up with the layers (a hand-edited or squashed

@@ -125,19 +125,15 @@ struct DockerfileCheck: ParsableCommand {
 }
 
 extension Scan {
-    /// `--dockerfile PATH`: line the image history up with the Dockerfile's final stage.
-    func attachDockerfile(_ path: String, reference: ImageReference, platform: Platform?, to report: inout ScanReport) throws {
+    /// `--dockerfile PATH`: line the image history up with the Dockerfile's final stage, on the
+    /// images the scan resolved (never by opening the image again).
+    func attachDockerfile(_ path: String, to report: inout ScanReport) throws {
         let parsed: Dockerfile
         do {
             parsed = try DockerfileParser.parse(contentsOf: path)
         } catch let error as DockerfileParseError {
             throw CLIError(error.line > 0 ? "\(path):\(error.line): \(error.message)" : error.message)
         }
-        do {
-            let images = try reference.openSource().resolve(platform: platform)
-            DockerfileAttribution.attach(parsed, path: path, images: images, to: &report)
-        } catch {
-            throw CLIError("\(error)")
-        }
+        DockerfileAttribution.attach(parsed, path: path, images: report.resolvedImages, to: &report)
     }
 }

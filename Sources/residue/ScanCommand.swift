@@ -85,7 +85,7 @@ struct Scan: ParsableCommand {
             progress?.finish()
             throw CLIError("\(error)")
         }
-        if let dockerfile { try attachDockerfile(dockerfile, reference: reference, platform: options.platform, to: &scanReport) }
+        if let dockerfile { try attachDockerfile(dockerfile, to: &scanReport) }
         scanReport = policy.apply(to: scanReport)
         let reporter = report.reporter(toolVersion: Residue.configuration.version, baselineApplied: baseline != nil)
         try report.deliver(try reporter.render(scanReport))

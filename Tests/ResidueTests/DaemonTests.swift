@@ -43,6 +43,15 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(fromBuild.findings.contains { $0["ruleId"] as? String == "npm-token" && ($0["secret"] as? String)?.contains(token) == true },
                       "\(fromBuild.findings)")
 
+        // --dockerfile lines the streamed image up with its Dockerfile without exporting it again.
+        let attributed = try CLI.run(["scan", "docker-daemon:localhost/residue-test/built:dev", "--dockerfile", context + "/Dockerfile",
+                                      "--format", "json"], environment: environment)
+        XCTAssertEqual(attributed.status, 1, attributed.stderr)
+        let match = (attributed.json?["dockerfile"] as? [String: Any])?["images"] as? [[String: Any]]
+        XCTAssertEqual(match?.first?["matched"] as? Bool, true, attributed.stdout)
+        let npm = attributed.findings.first { $0["ruleId"] as? String == "npm-token" }
+        XCTAssertEqual(((npm?["location"] as? [String: Any])?["dockerfile"] as? [String: Any])?["line"] as? Int, 2, "\(npm ?? [:])")
+
         let missing = try CLI.run(["scan", "docker-daemon:residue/none:latest"], environment: environment)
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("no such image"), missing.stderr)

@@ -269,6 +269,16 @@ final class RegistryAuthTests: XCTestCase {
         XCTAssertEqual(RegistryTestSupport.canonical(withCreds.json?["findings"]), RegistryTestSupport.canonical(expected.json?["findings"]))
         XCTAssertFalse(withCreds.stdout.contains(LocalRegistry.password) || withCreds.stderr.contains(LocalRegistry.password))
 
+        // --dockerfile works on what the scan resolved: the registry flags (plain http,
+        // credentials) apply to it too, instead of a second opening with default settings.
+        let attributed = try RegistryTestSupport.run(["scan", image, "--tls-verify=false", "--creds", "\(LocalRegistry.user):\(LocalRegistry.password)",
+                                                      "--dockerfile", "Fixtures/dockerfiles/build-arg/Dockerfile", "--format", "json"])
+        XCTAssertEqual(attributed.status, 1, attributed.stderr)
+        let match = (attributed.json?["dockerfile"] as? [String: Any])?["images"] as? [[String: Any]]
+        XCTAssertEqual(match?.first?["matched"] as? Bool, true, attributed.stdout)
+        XCTAssertTrue(attributed.findings.contains { (($0["location"] as? [String: Any])?["dockerfile"] as? [String: Any])?["line"] != nil },
+                      attributed.stdout)
+
         // Docker's config.json (auths → base64 user:password) and REGISTRY_AUTH_FILE.
         let folder = TemporaryFolder("residue-dockerconfig")
         let config = "{\"auths\": {\"\(registry.host)\": {\"auth\": \"\(basicAuth())\"}}}"
