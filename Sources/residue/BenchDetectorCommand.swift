@@ -15,8 +15,20 @@ struct BenchDetector: ParsableCommand {
     @Argument(help: "Uncompressed layer tars.")
     var tars: [String]
 
+    @Option(name: .long, help: "Run only the rules of this file instead of the built-in rules (repeatable): what one rule file costs.")
+    var only: [String] = []
+
+    @Flag(name: .long, help: "Time each rule alone (the files are held in memory) and print the costliest: where a slowdown comes from.")
+    var perRule = false
+
+    @Option(name: .long, help: "With --per-rule: measure only the rules of this file (repeatable).")
+    var of: [String] = []
+
     func run() throws {
-        let matcher = Matcher(try RuleSet.defaults())
+        let rules = try only.isEmpty ? RuleLoader.defaultRules()
+            : only.flatMap { try RuleLoader.parse(String(contentsOfFile: $0, encoding: .utf8), origin: $0) }
+        if perRule { return try timeEachRule(rules) }
+        let matcher = Matcher(try RuleSet(rules))
         let window = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 16)
         defer { window.deallocate() }
         var bytes = 0, seconds = 0.0, matches = 0
@@ -45,6 +57,56 @@ struct BenchDetector: ParsableCommand {
         }
         print(String(format: "detector: %.0f MB in %.3f s CPU = %.0f MB/s (%d matches, %d rules)",
                      Double(bytes) / 1e6, seconds, Double(bytes) / 1e6 / seconds, matches, matcher.ruleSet.rules.count))
+    }
+
+    /// Every regular file's first 4 MiB in memory, with its name and whether it is binary.
+    func loadFiles() throws -> [(bytes: [UInt8], path: String, binary: Bool)] {
+        var files: [(bytes: [UInt8], path: String, binary: Bool)] = []
+        for tar in tars {
+            let reader = try ArchiveReader(source: FileRangeSource(file: try SharedFile(path: tar)), formats: .tar, what: tar)
+            while let entry = try reader.nextEntry() {
+                guard entry.kind == .regular, entry.size > 0 else { continue }
+                var bytes = [UInt8](repeating: 0, count: Int(min(entry.size, 4 << 20)))
+                var filled = 0
+                try bytes.withUnsafeMutableBytes { buffer in
+                    while filled < buffer.count {
+                        let count = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                        if count == 0 { break }
+                        filled += count
+                    }
+                }
+                bytes.removeLast(bytes.count - filled)
+                files.append((bytes, entry.name, bytes.prefix(8000).contains(0)))
+            }
+        }
+        return files
+    }
+
+    /// What each rule adds to the whole set: the set's time less the time without that rule
+    /// (best of 3 each), for the rules of the `--of` files (default: all). The 20 costliest.
+    func timeEachRule(_ rules: [Rule]) throws {
+        let files = try loadFiles()
+        func time(_ set: RuleSet) -> Double {
+            let matcher = Matcher(set)
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let start = Self.cpuTime()
+                for file in files { file.bytes.withUnsafeBytes { _ = matcher.scan($0, path: file.path, binary: file.binary) } }
+                best = min(best, Self.cpuTime() - start)
+            }
+            return best
+        }
+        var measured = Set(rules.map(\.id))
+        if !of.isEmpty {
+            measured = Set(try of.flatMap { try RuleLoader.parse(String(contentsOfFile: $0, encoding: .utf8), origin: $0) }.map(\.id))
+        }
+        let whole = time(try RuleSet(rules))
+        var costs: [(String, Double)] = []
+        for rule in rules where measured.contains(rule.id) {
+            costs.append((rule.id, whole - time(try RuleSet(rules.filter { $0.id != rule.id }))))
+        }
+        for (id, cost) in costs.sorted(by: { $0.1 > $1.1 }).prefix(20) { print(String(format: "%8.1f ms  %@", cost * 1000, id)) }
+        print(String(format: "whole set: %.0f ms", whole * 1000))
     }
 
     static func cpuTime() -> Double {
