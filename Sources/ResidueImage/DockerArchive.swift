@@ -10,6 +10,15 @@ struct DockerArchiveSource: ImageSource {
     /// `NAME:TAG` from RepoTags, or `@N` for the N-th image; nil selects every image.
     let reference: String?
 
+    /// `docker.io/library/app:1` → `app:1`, `docker.io/team/app:1` → `team/app:1` (how docker
+    /// save writes Docker Hub names in RepoTags); other names unchanged.
+    static func shortDockerName(_ name: String) -> String {
+        for prefix in ["docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/"] where name.hasPrefix(prefix) {
+            return String(name.dropFirst(prefix.count))
+        }
+        return name
+    }
+
     struct Entry: Decodable {
         var Config: String
         var RepoTags: [String]?
@@ -27,8 +36,12 @@ struct DockerArchiveSource: ImageSource {
                 }
                 selected = [(index, entries[index])]
             } else {
-                selected = selected.filter { $0.element.RepoTags?.contains(reference) ?? false
-                    || $0.element.RepoTags?.contains("localhost/" + reference) ?? false }
+                // docker save writes Docker Hub names short (`app:1` for docker.io/library/app:1), skopeo
+                // in full (`docker.io/team/app:1`): either form selects either.
+                let short = Self.shortDockerName(reference)
+                selected = selected.filter { entry in
+                    (entry.element.RepoTags ?? []).contains { $0 == reference || Self.shortDockerName($0) == short || $0 == "localhost/" + reference }
+                }
                 if selected.isEmpty {
                     let known = entries.flatMap { $0.RepoTags ?? [] }
                     throw ImageError("\(store.what): no image tagged \"\(reference)\" (it has: \(known.isEmpty ? "no tags" : known.joined(separator: ", ")))")

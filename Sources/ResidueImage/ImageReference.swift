@@ -55,13 +55,20 @@ public struct ImageReference: Sendable, CustomStringConvertible {
         return try sniff(path: text)
     }
 
-    /// `PATH:REF` → (PATH, REF), where the path part must exist: a path may itself contain `:`.
+    /// `PATH:REF` → (PATH, REF). A path may itself contain `:`, and so may a reference
+    /// (`two.tar:app:1`, `layout:docker.io/library/app:1`): the path is the longest part before
+    /// a colon that exists. When none exists, the last colon splits (the open then says which
+    /// path is missing).
     static func splitSelector(_ text: String) -> (String, String?) {
         if FileManager.default.fileExists(atPath: text) { return (text, nil) }
-        if let colon = text.lastIndex(of: ":") {
-            let path = String(text[..<colon])
+        let colons = text.indices.filter { text[$0] == ":" }
+        for colon in colons.reversed() where FileManager.default.fileExists(atPath: String(text[..<colon])) {
             let selector = String(text[text.index(after: colon)...])
-            if !selector.isEmpty, !selector.contains("/") { return (path, selector) }
+            return (String(text[..<colon]), selector.isEmpty ? nil : selector)
+        }
+        if let colon = colons.last {
+            let selector = String(text[text.index(after: colon)...])
+            if !selector.isEmpty, !selector.contains("/") { return (String(text[..<colon]), selector) }
         }
         return (text, nil)
     }

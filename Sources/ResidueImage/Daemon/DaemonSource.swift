@@ -12,16 +12,22 @@ public struct DaemonSource: StreamingImageSource {
     let settings: RegistrySettings
 
     public init(name: String, settings: RegistrySettings, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        // docker and skopeo read NAME without a tag as NAME:latest (the API would export every tag).
+        // docker and skopeo read NAME without a tag as NAME:latest (the API would export every
+        // tag); an image id (12 to 64 hex digits, as `docker images` shows it) has no tag.
         var name = name
         let last = name.split(separator: "/").last ?? ""
-        if !last.contains(":") && !name.contains("@") { name += ":latest" }
+        if !last.contains(":") && !name.contains("@") && !Self.isImageID(name) { name += ":latest" }
         self.name = name
         self.settings = settings
         endpoint = try DockerEndpoint(environment["DOCKER_HOST"])
     }
 
     var what: String { "docker-daemon:\(name)" }
+
+    /// `3f2a9c1b7e44`, or a longer prefix of an image's sha256 id, as docker accepts it.
+    static func isImageID(_ name: String) -> Bool {
+        (12...64).contains(name.count) && name.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
+    }
 
     public func stream<R>(platform: Platform?, visit: (ByteSource, String) throws -> R) throws
         -> (images: [ResolvedImage], layers: [Digest: R]) {
