@@ -47,8 +47,8 @@ public enum GitleaksConfig {
         }
     }
 
-    /// A rule file is gitleaks' when its rules carry no `severity` (residue requires one) or it
-    /// has gitleaks' top-level tables.
+    /// A rule file is gitleaks' when it has rules or gitleaks' tables (`[allowlist]`, `[extend]`,
+    /// `[[rules.allowlists]]`…) and no `severity` anywhere (residue requires one on every rule).
     public static func looksLikeGitleaks(_ text: String) -> Bool {
         var hasRules = false, hasSeverity = false, hasGitleaksTable = false
         let gitleaksTables = ["[allowlist]", "[[allowlists]]", "[extend]", "[rules.allowlist]", "[[rules.allowlists]]"].map { Array($0.utf8) }
@@ -73,7 +73,8 @@ public enum GitleaksConfig {
                 index += 1
             }
         }
-        return hasGitleaksTable || (hasRules && !hasSeverity)
+        // residue's own rules may carry `[[rules.allowlists]]` too: a `severity` says whose file it is.
+        return (hasGitleaksTable || hasRules) && !hasSeverity
     }
 
     public static func translate(_ text: String, origin: String) throws -> [Rule] {

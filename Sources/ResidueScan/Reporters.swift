@@ -81,9 +81,10 @@ public struct TextReporter: Reporter {
         if let status = location.status, status != .present {
             head += "  " + paint("[\(status.rawValue)]", "35")
         }
-        // Low confidence (a failed checksum, a generic rule, example material) is said, not hidden.
-        if finding.confidence == .low {
-            head += "  " + paint("[low confidence]", "2")
+        // Every finding says how sure it is (what --min-confidence filters on); low confidence (a
+        // failed checksum, a generic rule, example material) is said, not hidden.
+        if let confidence = finding.confidence {
+            head += "  " + paint("[\(confidence.rawValue) confidence]", "2")
         }
         var lines = [head]
         if finding.confidence == .low, let note = finding.confidenceNote {

@@ -38,6 +38,28 @@ final class RuleBreadthTests: XCTestCase {
         }
     }
 
+    /// A residue rule file with `[[rules.allowlists]]` (as Rules/README.md documents) is residue's:
+    /// its examples are tested and its severity kept, not read as a gitleaks configuration.
+    func testResidueRuleWithAllowlistTablesIsResidues() throws {
+        let text = """
+        [[rules]]
+        id = "acme-token"
+        title = "Acme token"
+        severity = "critical"
+        regex = '''(acme_[a-z0-9]{24})'''
+        keywords = ["acme_"]
+        examples = ['''t = acme_q7x2v9wp5rdj4ng0k3yzt8mh''']
+        counterExamples = ['''t = acme_000000000000000000000000''']
+        [[rules.allowlists]]
+        regexes = ['''^acme_0+$''']
+        """
+        XCTAssertFalse(GitleaksConfig.looksLikeGitleaks(text))
+        let rules = try RuleLoader.parse(text, origin: "acme.toml")
+        XCTAssertEqual(rules.first?.severity, .critical)
+        XCTAssertEqual(rules.first?.examples?.count, 1)
+        XCTAssertEqual(rules.first?.allowlists?.count, 1)
+    }
+
     func testGitleaksConfigIsReadAsIs() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Fixtures/rules/gitleaks.toml").path
