@@ -117,7 +117,7 @@ public struct DockerfileLinter {
         var finding: DockerfileFinding
         var rawSecret: String?
         var action: FixAction?
-        var rulePriority: Int
+        var rulePriority: RulePriority
     }
 
     public func lint(_ dockerfile: Dockerfile) -> DockerfileLint {
@@ -137,7 +137,7 @@ public struct DockerfileLinter {
 
         func add(_ ruleId: String, _ title: String, _ severity: Severity, at index: Int, key: String? = nil, path: String? = nil,
                  target: String? = nil, secret: String? = nil, revealPrefix: Bool = false, message: String, fix: String,
-                 action: FixAction?, priority: Int = 0) {
+                 action: FixAction?, priority: RulePriority = .secretName) {
             let instruction = dockerfile.instructions[index]
             var severity = severity
             var message = message
@@ -209,7 +209,7 @@ public struct DockerfileLinter {
                             envFindingFor[pair.name] = pending.count
                             add(hit.rule.id, hit.rule.title, hit.rule.severity, at: index, key: pair.name, secret: hit.secret, revealPrefix: true,
                                 message: "ENV \(pair.name) holds a \(hit.rule.title) in the Dockerfile; the image config keeps it (`docker inspect` shows it to anyone who can pull the image).",
-                                fix: Self.envFix(pair.name), action: action, priority: 3)
+                                fix: Self.envFix(pair.name), action: action, priority: .format)
                         } else if SecretValues.isSecretName(pair.name), let argument = refs.first(where: { secretArgs[$0] != nil || variables[$0] != nil }),
                                   secretArgs[argument] != nil || SecretValues.isSecretName(argument) {
                             envFindingFor[pair.name] = pending.count
@@ -232,7 +232,7 @@ public struct DockerfileLinter {
                         let fix = "Remove the credential from the label: labels are public metadata. --fix removes it."
                         if let hit = ruleMatches("\(pair.name)=\(value)", includeGeneric: false).max(by: { $0.rule.severity < $1.rule.severity }) {
                             add(hit.rule.id, hit.rule.title, hit.rule.severity, at: index, key: pair.name, secret: hit.secret, revealPrefix: true,
-                                message: "LABEL \(pair.name) holds a \(hit.rule.title); labels are image metadata that `docker inspect` shows.", fix: fix, action: action, priority: 3)
+                                message: "LABEL \(pair.name) holds a \(hit.rule.title); labels are image metadata that `docker inspect` shows.", fix: fix, action: action, priority: .format)
                         } else if SecretValues.isSecretName(pair.name), SecretValues.isRealSecretValue(value) {
                             add("dockerfile-secret-label", "Credential in LABEL \(pair.name)", .high, at: index, key: pair.name, secret: value,
                                 message: "LABEL \(pair.name) holds a credential; labels are image metadata that `docker inspect` shows.", fix: fix, action: action)
@@ -243,7 +243,7 @@ public struct DockerfileLinter {
                         add(hit.rule.id, hit.rule.title, hit.rule.severity, at: index, secret: hit.secret, revealPrefix: !hit.rule.isGeneric,
                             message: "\(instruction.keyword) holds a \(hit.rule.title); it is part of the image config, readable by anyone who pulls the image.",
                             fix: "Read the credential at run time (an environment variable set with `docker run -e`, a Kubernetes Secret, a mounted file) instead of writing it into \(instruction.keyword).",
-                            action: nil, priority: 3)
+                            action: nil, priority: .format)
                     }
                 case "WORKDIR":
                     let path = Substitution.expand(instruction.arguments, variables: variables, escape: dockerfile.escape)
@@ -254,14 +254,23 @@ public struct DockerfileLinter {
                     for name in argOrder where refs.contains(name) { consumers[name, default: []].append(index) }
                     for (name, _) in envFindingFor where refs.contains(name) { consumers[name, default: []].append(index) }
                     // inline secrets
+                    // A vendor format first (its name makes the variable: GITLAB_TOKEN); then the
+                    // command-line forms the linter knows (curl -H, mysql -p, --password=), whose
+                    // names say what the value is; then the rules that only see the context.
                     var seen: Set<String> = []
-                    for hit in ruleMatches(command, includeGeneric: true) where seen.insert(hit.secret).inserted {
+                    let hits = ruleMatches(command, includeGeneric: true)
+                    let inlines = InlineSecrets.find(in: command)
+                    let ordered = hits.filter { $0.rule.priority == .format }
+                    for inline in inlines where !ordered.contains(where: { $0.secret == inline.secret }) { seen.insert(inline.secret) }
+                    for hit in ordered + hits.filter({ $0.rule.priority != .format }) where seen.insert(hit.secret).inserted {
                         let name = Self.variableName(for: hit.rule.id)
                         add(hit.rule.id, hit.rule.title, hit.rule.severity, at: index, secret: hit.secret, revealPrefix: !hit.rule.isGeneric,
                             message: "This RUN writes a \(hit.rule.title) into the Dockerfile; the command line is recorded in the image history (`docker history --no-trunc`).",
-                            fix: Self.inlineFix(name), action: instruction.execForm == nil ? .inlineSecret(run: index, secret: hit.secret, name: name) : nil, priority: 3)
+                            fix: Self.inlineFix(name), action: instruction.execForm == nil ? .inlineSecret(run: index, secret: hit.secret, name: name) : nil, priority: .format)
                     }
-                    for inline in InlineSecrets.find(in: command) where seen.insert(inline.secret).inserted {
+                    var reported: Set<String> = []
+                    for inline in inlines where !hits.contains(where: { $0.secret == inline.secret && $0.rule.priority == .format })
+                        && reported.insert(inline.secret).inserted {
                         add("dockerfile-inline-secret", "Credential on a RUN command line (\(inline.what))", .high, at: index, secret: inline.secret,
                             message: "This RUN passes a credential literally (\(inline.what)); the command line is recorded in the image history (`docker history --no-trunc`).",
                             fix: Self.inlineFix(inline.name), action: instruction.execForm == nil ? .inlineSecret(run: index, secret: inline.secret, name: inline.name) : nil)
@@ -291,7 +300,7 @@ public struct DockerfileLinter {
                             add(hit.rule.id, hit.rule.title, hit.rule.severity, at: index, secret: hit.secret, revealPrefix: !hit.rule.isGeneric,
                                 message: "The file this \(instruction.keyword) writes from a heredoc holds a \(hit.rule.title): it is in the Dockerfile and in the layer.",
                                 fix: "Do not write credentials into the Dockerfile; mount them for the step that needs them (`RUN --mount=type=secret,id=…,target=…`).",
-                                action: nil, priority: 3)
+                                action: nil, priority: .format)
                         }
                     }
                     if instruction.flag("from") != nil { break }
@@ -303,7 +312,7 @@ public struct DockerfileLinter {
                             for hit in ruleMatches(source, includeGeneric: false) {
                                 add(hit.rule.id, hit.rule.title, hit.rule.severity, at: index, secret: hit.secret, revealPrefix: true,
                                     message: "The URL this ADD fetches holds a \(hit.rule.title); it is recorded in the Dockerfile and the image history.",
-                                    fix: "Fetch it in a RUN with the credential from a secret mount (`RUN --mount=type=secret,id=…,env=…  curl …`).", action: nil, priority: 3)
+                                    fix: "Fetch it in a RUN with the credential from a secret mount (`RUN --mount=type=secret,id=…,env=…  curl …`).", action: nil, priority: .format)
                             }
                             continue
                         }
@@ -333,7 +342,7 @@ public struct DockerfileLinter {
                         add(hit.rule.id, hit.rule.title, hit.rule.severity, at: index, path: hit.path, target: hit.target, secret: hit.secret, revealPrefix: true,
                             message: "\(instruction.keyword) puts \(hit.path) from the build context into the image at \(hit.target), and it holds a \(hit.rule.title).",
                             fix: "Keep the credential out of the context file (or add \(hit.path) to .dockerignore) and provide it at run time, or mount it for the build step that needs it.",
-                            action: nil, priority: 3)
+                            action: nil, priority: .format)
                     }
                     if !files.isEmpty {
                         copies.append((index, files, pending.count, []))

@@ -143,7 +143,7 @@ public enum GitleaksConfig {
                 paths: paths, allow: nil, binary: nil, generic: nil, validate: nil,
                 // gitleaks runs a rule wherever its keyword is in the file, not only near it.
                 keywordScope: keywords.isEmpty ? nil : .buffer, confidence: nil, checksum: nil,
-                allowlists: allowlists.isEmpty ? nil : allowlists, publicSamples: nil, examples: nil, counterExamples: nil)
+                allowlists: allowlists.isEmpty ? nil : allowlists, publicSamples: nil, contextual: nil, examples: nil, counterExamples: nil)
         }
     }
 

@@ -113,7 +113,7 @@ public struct ProviderKey: Sendable, Codable {
             id: id, title: "\(provider) \(secret ?? "API key") (by name)", severity: severity ?? .high, regex: regex,
             secretGroup: 1, keywords: keywords, entropy: entropy ?? Self.defaultEntropy, caseInsensitive: false,
             paths: nil, allow: nil, binary: nil, generic: nil, validate: "random-key", keywordLead: 0,
-            keywordScope: nil, confidence: confidence ?? .medium, checksum: nil, allowlists: nil, publicSamples: nil,
+            keywordScope: nil, confidence: confidence ?? .medium, checksum: nil, allowlists: nil, publicSamples: nil, contextual: true,
             examples: examples, counterExamples: counterExamples)
     }
 }

@@ -35,6 +35,10 @@ public struct Rule: Sendable, Codable {
     /// reported — a sample key can be live — but at low confidence, saying so. Each one's
     /// source is a comment in the rule file.
     public var publicSamples: [String]?
+    /// The secret is known by what surrounds it (a header, a command-line option, a manifest's
+    /// structure), not by its own shape: a rule that knows the shape wins the same secret
+    /// (RulePriority), and no part of it shows when redacted.
+    public var contextual: Bool?
     public var examples: [String]?
     public var counterExamples: [String]?
 

@@ -159,7 +159,7 @@ struct LayerWalker {
                     result.hits += fileHits.map {
                         let rule = ruleSet.rules[$0.ruleIndex].rule
                         return LayerFileHit(ruleId: rule.id, secret: $0.secret, path: $0.path, containerPath: path, line: $0.line,
-                                            revealPrefix: Observation.priority(of: rule) == 3,
+                                            revealPrefix: rule.priority.revealsPrefix,
                                             assessment: ConfidenceAssessor.assess(rule, secret: $0.secret, path: $0.path))
                     }
                 }

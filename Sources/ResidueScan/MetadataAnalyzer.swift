@@ -7,9 +7,8 @@ struct Observation {
     let ruleId: String
     let title: String
     let severity: Severity
-    /// Which rule wins when several found the same secret: vendor rules over generic ones over
-    /// the name-based check.
-    let priority: Int
+    /// Which rule wins when several found the same secret (RulePriority).
+    let priority: RulePriority
     let secret: String
     var location: Location
     /// Index into the scan's images (for remediation, which reads that image's history).
@@ -21,13 +20,6 @@ struct Observation {
     var fingerprint: String? = nil
     /// How likely a live credential (ConfidenceAssessor); nil for the name-based check (medium).
     var assessment: Assessment? = nil
-
-    /// A vendor format names the provider, so it beats a credential-file rule, which beats a
-    /// generic assignment; the name-based check (priority 0) comes last.
-    static func priority(of rule: Rule) -> Int {
-        if rule.isGeneric { return 1 }
-        return (rule.paths ?? []).isEmpty ? 3 : 2
-    }
 }
 
 /// What residue knows about one image's build history.
@@ -93,7 +85,7 @@ struct MetadataAnalyzer {
             if specific.isEmpty, SecretValues.isSecretName(name), SecretValues.isRealSecretValue(value) {
                 found.append(Observation(ruleId: Self.secretNamedRuleID,
                                          title: "Credential in a variable named \(name)", severity: .high,
-                                         priority: 0, secret: value, location: location, imageIndex: imageIndex))
+                                         priority: .secretName, secret: value, location: location, imageIndex: imageIndex))
             }
         }
 
@@ -103,7 +95,7 @@ struct MetadataAnalyzer {
 
         func observation(_ match: RuleMatch, at location: Location) -> Observation {
             let rule = matcher.ruleSet.rules[match.ruleIndex].rule
-            return Observation(ruleId: rule.id, title: rule.title, severity: rule.severity, priority: Observation.priority(of: rule),
+            return Observation(ruleId: rule.id, title: rule.title, severity: rule.severity, priority: rule.priority,
                                secret: match.secret, location: location, imageIndex: imageIndex,
                                assessment: ConfidenceAssessor.assess(rule, secret: match.secret, path: nil))
         }

@@ -90,7 +90,7 @@ public struct Scanner {
                     // keyed hash, and brings the masked form, fingerprint and confidence that
                     // were decided while the secret was in clear.
                     var observation = Observation(ruleId: rule.id, title: rule.title, severity: rule.severity,
-                                                  priority: Observation.priority(of: rule),
+                                                  priority: rule.priority,
                                                   secret: hit.secret ?? "\u{0}sealed:" + (hit.sealed?.digest ?? hit.fingerprint),
                                                   location: location, imageIndex: imageIndex,
                                                   assessment: hit.assessment
@@ -268,7 +268,7 @@ struct FindingAssembler {
             let remediation = Remediation(history: histories[best.imageIndex]).text(ruleId: best.ruleId, location: primary)
             findings.append(Finding(
                 ruleId: best.ruleId, title: best.title, severity: best.severity,
-                secret: best.redacted ?? redactor.redact(best.secret, revealPrefix: best.priority == 3),
+                secret: best.redacted ?? redactor.redact(best.secret, revealPrefix: best.priority.revealsPrefix),
                 fingerprint: best.fingerprint ?? Fingerprint.make(ruleId: best.ruleId, location: primary, secret: best.secret),
                 location: scrubbed(primary, secrets: secrets),
                 alsoAt: others.isEmpty ? nil : others,
@@ -286,7 +286,7 @@ struct FindingAssembler {
     static func secretsToScrub(_ observations: [Observation]) -> SecretsToScrub {
         var reveal: [String: Bool] = [:]
         for observation in observations where observation.sealed == nil && !observation.secret.isEmpty {
-            reveal[observation.secret] = (reveal[observation.secret] ?? false) || observation.priority == 3
+            reveal[observation.secret] = (reveal[observation.secret] ?? false) || observation.priority.revealsPrefix
         }
         return SecretsToScrub(reveal.map { (secret: $0.key, revealPrefix: $0.value) }.sorted {
             $0.secret.utf8.count > $1.secret.utf8.count || ($0.secret.utf8.count == $1.secret.utf8.count && $0.secret < $1.secret)
