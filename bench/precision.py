@@ -461,8 +461,9 @@ def file_lines(root, path):
     return _line_cache[(root, path)]
 
 
-def excerpt(root, path, line, secret):
-    """The finding's line, cut to the secret and 60 characters around it, with the secret redacted."""
+def excerpt(root, path, line, secret, others=()):
+    """The finding's line, cut to the secret and 60 characters around it, with the secret redacted
+    (and `others`: the secrets of other findings on the same line)."""
     if path and not line and secret:  # a binary file: the bytes around the secret, printable ones only
         data = member_bytes(root, path)
         at = data.find(secret.encode()) if data else -1
@@ -482,6 +483,8 @@ def excerpt(root, path, line, secret):
     else:
         start, end = 0, min(len(text), 200)
     out = text[start:end]
+    for other in others:
+        pieces += [p for p in (other or "").replace("\r", "").split("\n") if len(p) >= 4 and p not in pieces]
     for piece in sorted(set(pieces), key=len, reverse=True):
         out = out.replace(piece, redact(piece))
     if secret and len(secret) >= 4 and secret in out:
@@ -622,6 +625,9 @@ def run_residue(binary, layout, layers, root, owners, cache, keys_as_noise, show
     exact = [p for p in plants if tuple(p) in by_rule]
 
     root = os.path.join(root, "benign")
+    on_line = {}
+    for f in benign:
+        on_line.setdefault((f["location"].get("path"), f["location"].get("line")), []).append(f.get("secret") or "")
     records = []
     for f in benign:
         loc = f["location"]
@@ -629,7 +635,7 @@ def run_residue(binary, layout, layers, root, owners, cache, keys_as_noise, show
         key = genuine_key(root, path, line, secret)
         records.append({"ruleId": f["ruleId"], "confidence": f.get("confidence", "?"), "confidenceNote": f.get("confidenceNote"),
                         "layer": layer_of(owners, path) if path else loc.get("kind"), "path": path or loc.get("kind"),
-                        "line": line, "secret": redact(secret), "excerpt": excerpt(root, path, line, secret),
+                        "line": line, "secret": redact(secret), "excerpt": excerpt(root, path, line, secret, on_line[(path, line)]),
                         "genuineKey": key, "noise": keys_as_noise or key is None,
                         "_distinct": (f["ruleId"], hashlib.sha256(secret.encode()).hexdigest())})
     records.sort(key=lambda r: (r["ruleId"], r["path"] or "", r["line"] or 0))
@@ -842,10 +848,13 @@ def run_peer(name, binary, root, cache, layers, owners, kingfisher_rules, keys_a
         handle.write(f"{name} ({version}) on the benign layers ({gb(layers):.2f} GB): {len(records)} findings, "
                      f"{len(keys)} genuine private keys, {len(noise)} noise = {per_gb(len(noise), layers):.1f}/GB\n"
                      "Secrets redacted: first and last 3 characters kept.\n\n")
+        on_line = {}
+        for r in records:
+            on_line.setdefault((r["path"], r["line"]), []).append(r["secret"])
         for rule, rs in ranked:
             handle.write(f"== {rule}: {len(rs)}\n")
             for r in sorted(rs, key=lambda r: (r["path"], r["line"] or 0)):
-                text = excerpt(benign_root, r["path"], r["line"], r["secret"])
+                text = excerpt(benign_root, r["path"], r["line"], r["secret"], on_line[(r["path"], r["line"])])
                 handle.write(f"  {r['confidence']:6} {r['path']}:{r['line'] or ''} [{r['layer']}]\n      "
                              f"{text if text is not None else redact(r['secret'])}\n")
         if keys:
