@@ -11,11 +11,44 @@
 public enum AssignmentSyntax {
     /// Whether the secret at `secret` (a byte range of `bytes`) is a value in a file of `kind`.
     public static func isValue(_ bytes: UnsafeRawBufferPointer, secret: Range<Int>, kind: TextKind) -> Bool {
+        if isWords(UnsafeRawBufferPointer(rebasing: bytes[secret])) { return false }
         switch kind {
         case .config: return true
         case .prose: return false
-        case .code: return isStringLiteral(bytes, secret)
+        case .code: return isStringLiteral(bytes, secret) && !isInComment(bytes, at: secret.lowerBound)
         }
+    }
+
+    /// Words, not a secret: letters in words joined by `-` `_` `.` `:` `/` or case changes, with
+    /// at most two digits at the end — a header name (`x-goog-iam-authorization-token`), a field
+    /// or message name (`MaxNumberOfDomains`, `userauth_gssapi_token`), a route target, a test
+    /// label (`client-valid-token-1`). A random secret of 12 or more characters has digits.
+    static func isWords(_ value: UnsafeRawBufferPointer) -> Bool {
+        var end = value.count
+        var trailingDigits = 0
+        while end > 0, value[end - 1] >= 48 && value[end - 1] <= 57 { end -= 1; trailingDigits += 1 }
+        guard trailingDigits <= 2, end > 0 else { return false }
+        var letters = 0
+        for byte in value[0..<end] {
+            if (byte | 0x20) >= 97 && (byte | 0x20) <= 122 { letters += 1; continue }
+            guard "-_.:/#".utf8.contains(byte) else { return false }
+        }
+        return letters >= 8
+    }
+
+    /// The position is on a line that a comment starts (`#`, `//`, `/*`, `*`, `--`, `;`): in
+    /// source code that is documentation (`#   uri.password = "V3ry_S3nsit1ve"`), not a setting.
+    static func isInComment(_ bytes: UnsafeRawBufferPointer, at position: Int) -> Bool {
+        var start = position
+        while start > 0, bytes[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+        while start < position, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
+        guard start < position else { return false }
+        let first = bytes[start], second = start + 1 < position ? bytes[start + 1] : 0
+        // `#define API_KEY "…"` is C's preprocessor, not a comment.
+        if first == UInt8(ascii: "#") { return !Array(bytes[start..<min(position, start + 7)]).starts(with: Array("#define".utf8)) }
+        if first == UInt8(ascii: ";") || first == UInt8(ascii: "*") { return true }
+        if first == UInt8(ascii: "/"), second == UInt8(ascii: "/") || second == UInt8(ascii: "*") { return true }
+        return first == UInt8(ascii: "-") && second == UInt8(ascii: "-")
     }
 
     static let quotes: Set<UInt8> = [UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "`")]

@@ -108,7 +108,10 @@ public struct ProviderKey: Sendable, Codable {
         // a digest marker, or cut out of a longer base64 run (`+`, `-`, `=` beside it), is not a key.
         let before = Self.digestMarkers + "(?<![+\\-])(?<!\(classes.boundary))"
         let after = "(?![+=\\-])(?!\(classes.boundary))"
-        let regex = "(?i:\(words))[\\s\\S]{0,\(distance)}?\(before)(\(repeat_))\(after)"
+        // The word starts a word, or a camelCase part (`getMailgunKey`): "oanda" inside
+        // `VideoAndAudio` is not OANDA.
+        let wordStart = "(?:(?<![A-Za-z])|(?<=[a-z0-9])(?=[A-Z]))"
+        let regex = "\(wordStart)(?i:\(words))[\\s\\S]{0,\(distance)}?\(before)(\(repeat_))\(after)"
         return Rule(
             id: id, title: "\(provider) \(secret ?? "API key") (by name)", severity: severity ?? .high, regex: regex,
             secretGroup: 1, keywords: keywords, entropy: entropy ?? Self.defaultEntropy, caseInsensitive: false,

@@ -30,6 +30,27 @@ public enum SecretValues {
                                        "redacted", "dummy", "xxxxx", "<your", "insert", "replace_me", "replaceme",
                                        "fixme", "*****", "...", "\u{2026}"]
 
+    /// Passwords that documentation uses by tradition (Oracle's scott/tiger, `myuser:mypass`,
+    /// `proxyuser:proxypass`…), compared after `isDocumentationWord`'s normalisation.
+    static let documentationPasswords: Set<String> = [
+        "tiger", "mypass", "proxypass", "topsecret", "supersecret", "verysensitive", "secretpassword", "letmein",
+        "opensesame", "swordfish", "pasword", "mysecret",
+    ]
+
+    /// A placeholder word however it is dressed: percent-encoded (`p%40ssword`), in leetspeak
+    /// (`p@ssw0rd`, `s3cr3t`, `V3ry_S3nsit1ve`), with spaces or separators (`My Pass`,
+    /// `top-secret`) — the letters that remain are a placeholder or a documentation password.
+    static func isDocumentationWord(_ lower: String) -> Bool {
+        let decoded = lower.removingPercentEncoding ?? lower
+        let leet: [Character: Character] = ["0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"]
+        let letters = String(decoded.compactMap { character -> Character? in
+            let mapped = leet[character] ?? character
+            return mapped.isLetter ? mapped : nil
+        })
+        guard letters.count >= 4, letters.count >= decoded.count / 2 else { return false }
+        return placeholderWords.contains(letters) || documentationPasswords.contains(letters)
+    }
+
     /// True for values that are not real secrets: references (`${X}`, `$X`, `$(cmd)`, `%X%`,
     /// `{{ x }}`, `<x>`, `ENV[...]`), placeholders (`changeme`, `xxxx`, `****`), paths to
     /// secret files, and one-character repeats.
@@ -44,6 +65,7 @@ public enum SecretValues {
         if lower.contains("os.environ") || lower.contains("os.getenv") || lower.contains("process.env")
             || lower.contains("env[") || lower.contains("getenv(") { return true }
         if placeholderWords.contains(lower) { return true }
+        if isDocumentationWord(lower) { return true }
         if placeholderFragments.contains(where: lower.contains) { return true }
         if Set(lower).count <= 2 { return true }
         return false

@@ -40,6 +40,8 @@ public enum TextKind: Sendable, Equatable {
         "hxx", "ipp", "inl", "tcc", "m", "mm", "cs", "fs", "fsx", "vb", "php", "rs", "swift", "pl", "pm", "t", "lua", "r", "dart",
         "ex", "exs", "erl", "hrl", "hs", "lhs", "jl", "nim", "zig", "sol", "coffee", "elm", "ml", "mli", "tcl", "d", "f90", "ada",
         "adb", "ads", "pas", "cr", "v", "sv", "vhd", "proto", "thrift", "graphql",
+        // A source map: JSON whose strings are the original source code.
+        "map",
     ]
     /// Not `.txt`: `credentials.txt` and `secrets.txt` are notes people leave in images, and
     /// their `password: …` lines are settings, not sentences.

@@ -46,6 +46,23 @@ final class GenericSyntaxTests: XCTestCase {
         XCTAssertEqual(genericFindings("DB_PASSWORD=Zx8pQ2rT7vLm3kYw", path: nil), ["Zx8pQ2rT7vLm3kYw"])
     }
 
+    func testCommentsWordsAndDocumentationValues() {
+        // In code, a commented line is documentation; C's #define is not a comment.
+        XCTAssertEqual(genericFindings("#   uri.password = \"Zx8pQ2rT7vLm3kYw\"", path: "/lib/uri.rb"), [])
+        XCTAssertEqual(genericFindings("  // token = \"Zx8pQ2rT7vLm3kYw\"", path: "/src/a.go"), [])
+        XCTAssertEqual(genericFindings("#define API_KEY \"Zx8pQ2rT7vLm3kYw\"", path: "/src/config.h"), [])
+        XCTAssertEqual(genericFindings("#define API_KEY = \"Zx8pQ2rT7vLm3kYw\"", path: "/src/config.h"), ["Zx8pQ2rT7vLm3kYw"])
+        // Names, not secrets: a header name, a field name, a test label.
+        XCTAssertEqual(genericFindings("TOKEN_KEY = \"x-goog-iam-authorization-token\"", path: "/lib/iam.rb"), [])
+        XCTAssertEqual(genericFindings("LimitToken: \"MaxNumberOfDomains\",", path: "/sdk/api.go"), [])
+        XCTAssertEqual(genericFindings("outToken: \"client-valid-token-1\",", path: "/ssh/auth.go"), [])
+        // Documentation passwords however they are dressed.
+        for value in ["p%40ssw0rd", "V3ry_S3nsit1ve", "top-secret", "My%20Pass", "s3cr3t"] {
+            XCTAssertTrue(SecretValues.isPlaceholder(value), value)
+        }
+        XCTAssertFalse(SecretValues.isPlaceholder("Zx8pQ2rT7vLm3kYw"))
+    }
+
     func testProseIsNotAssignments() {
         XCTAssertEqual(genericFindings("Set password: Zx8pQ2rT7vLm3kYw in the form.", path: "/usr/share/doc/app/README"), [])
         XCTAssertEqual(genericFindings("`token = Tq9vX2mLp7RzWk4`", path: "/app/docs/api.md"), [])
