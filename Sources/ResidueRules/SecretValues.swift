@@ -33,7 +33,7 @@ public enum SecretValues {
     /// Passwords that documentation uses by tradition (Oracle's scott/tiger, `myuser:mypass`,
     /// `proxyuser:proxypass`…), compared after `isDocumentationWord`'s normalisation.
     static let documentationPasswords: Set<String> = [
-        "tiger", "mypass", "proxypass", "topsecret", "supersecret", "verysensitive", "secretpassword", "letmein",
+        "tiger", "mypass", "proxypass", "topsecret", "supersecret", "verysensitive", "letmein",
         "opensesame", "swordfish", "pasword", "mysecret",
     ]
 
