@@ -26,7 +26,10 @@ struct BenchDetector: ParsableCommand {
 
     func run() throws {
         let rules = try only.isEmpty ? RuleLoader.defaultRules()
-            : only.flatMap { try RuleLoader.parse(String(contentsOfFile: $0, encoding: .utf8), origin: $0) }
+            : only.flatMap { path in
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw RuleError("\(path): cannot read rule file") }
+                return try RuleLoader.parse(text, origin: path)
+            }
         if perRule { return try timeEachRule(rules) }
         let matcher = Matcher(try RuleSet(rules))
         let window = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 16)
