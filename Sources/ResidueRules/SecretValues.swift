@@ -134,13 +134,14 @@ public enum SecretValues {
 
 /// Named checks a rule can ask for (`validate = "…"`).
 enum Validators {
-    static let names = ["base64-userpass", "not-placeholder", "random-key"]
+    static let names = ["base64-userpass", "not-placeholder", "random-key", "jwt-claims"]
 
     static func named(_ name: String) -> ((String) -> Bool)? {
         switch name {
         case "base64-userpass": return isBase64UserPassword
         case "not-placeholder": return { !SecretValues.isPlaceholder($0) }
         case "random-key": return isRandomKey
+        case "jwt-claims": return hasRealClaims
         default: return nil
         }
     }
@@ -155,6 +156,25 @@ enum Validators {
             if byte >= 48 && byte <= 57 { digits += 1 } else if (byte | 0x20) >= 97 && (byte | 0x20) <= 122 { letters += 1 }
         }
         return digits > 0 && (letters > 0 || digits == value.utf8.count) && !SecretValues.isPlaceholder(value)
+    }
+
+    /// Claims that documentation and library tests sign again and again: `{"foo":"bar"}`,
+    /// RFC 7519's `"iss":"joe"` with `http://example.com/is_root`, jose's `urn:example:` claims,
+    /// jwt.io's John Doe, `"iss":"test"`, `{"some":"payload"}`, go-jose's `"issuer"`/`"subject"`.
+    static let exampleClaims = ["\"foo\":\"ba", "\"some\":\"payload\"", "example.com", "urn:example:", "\"johndoe\"",
+                                "\"iss\":\"joe\"", "\"iss\":\"test\"", "\"iss\":\"issuer\"", "\"sub\":\"subject\""]
+
+    /// A JWT whose claims say something: its payload decodes, and is not one of the example
+    /// claim sets above. A token signed over `{"foo":"bar"}` grants nothing; one that does not
+    /// decode is kept (it may be a real token cut oddly).
+    static func hasRealClaims(_ token: String) -> Bool {
+        let parts = token.split(separator: ".")
+        guard parts.count >= 2 else { return true }
+        var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while payload.count % 4 != 0 { payload += "=" }
+        guard let data = Data(base64Encoded: payload), let text = String(data: data, encoding: .utf8) else { return true }
+        let compact = String(text.lowercased().filter { !$0.isWhitespace })
+        return !exampleClaims.contains { compact.contains($0) }
     }
 
     /// Base64 of `user:password` with a non-empty, non-placeholder password.
