@@ -257,20 +257,20 @@ public struct DockerfileLinter {
                     // A vendor format first (its name makes the variable: GITLAB_TOKEN); then the
                     // command-line forms the linter knows (curl -H, mysql -p, --password=), whose
                     // names say what the value is; then the rules that only see the context.
-                    var seen: Set<String> = []
                     let hits = ruleMatches(command, includeGeneric: true)
                     let inlines = InlineSecrets.find(in: command)
-                    let ordered = hits.filter { $0.rule.priority == .format }
-                    for inline in inlines where !ordered.contains(where: { $0.secret == inline.secret }) { seen.insert(inline.secret) }
-                    for hit in ordered + hits.filter({ $0.rule.priority != .format }) where seen.insert(hit.secret).inserted {
+                    let formatSecrets = Set(hits.filter { $0.rule.priority == .format }.map(\.secret))
+                    // The command-line forms take the secrets no vendor format named.
+                    var seen = Set(inlines.map(\.secret)).subtracting(formatSecrets)
+                    for hit in hits.filter({ $0.rule.priority == .format }) + hits.filter({ $0.rule.priority != .format })
+                    where seen.insert(hit.secret).inserted {
                         let name = Self.variableName(for: hit.rule.id)
                         add(hit.rule.id, hit.rule.title, hit.rule.severity, at: index, secret: hit.secret, revealPrefix: !hit.rule.isGeneric,
                             message: "This RUN writes a \(hit.rule.title) into the Dockerfile; the command line is recorded in the image history (`docker history --no-trunc`).",
                             fix: Self.inlineFix(name), action: instruction.execForm == nil ? .inlineSecret(run: index, secret: hit.secret, name: name) : nil, priority: .format)
                     }
                     var reported: Set<String> = []
-                    for inline in inlines where !hits.contains(where: { $0.secret == inline.secret && $0.rule.priority == .format })
-                        && reported.insert(inline.secret).inserted {
+                    for inline in inlines where !formatSecrets.contains(inline.secret) && reported.insert(inline.secret).inserted {
                         add("dockerfile-inline-secret", "Credential on a RUN command line (\(inline.what))", .high, at: index, secret: inline.secret,
                             message: "This RUN passes a credential literally (\(inline.what)); the command line is recorded in the image history (`docker history --no-trunc`).",
                             fix: Self.inlineFix(inline.name), action: instruction.execForm == nil ? .inlineSecret(run: index, secret: inline.secret, name: inline.name) : nil)

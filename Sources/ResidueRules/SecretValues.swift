@@ -37,12 +37,14 @@ public enum SecretValues {
         "opensesame", "swordfish", "pasword", "mysecret",
     ]
 
+    /// Digits and signs that leetspeak writes for letters (`p@ssw0rd`).
+    static let leet: [Character: Character] = ["0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"]
+
     /// A placeholder word however it is dressed: percent-encoded (`p%40ssword`), in leetspeak
     /// (`p@ssw0rd`, `s3cr3t`, `V3ry_S3nsit1ve`), with spaces or separators (`My Pass`,
     /// `top-secret`) — the letters that remain are a placeholder or a documentation password.
     static func isDocumentationWord(_ lower: String) -> Bool {
         let decoded = lower.removingPercentEncoding ?? lower
-        let leet: [Character: Character] = ["0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"]
         let letters = String(decoded.compactMap { character -> Character? in
             let mapped = leet[character] ?? character
             return mapped.isLetter ? mapped : nil

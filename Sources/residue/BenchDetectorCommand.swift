@@ -69,16 +69,7 @@ struct BenchDetector: ParsableCommand {
             let reader = try ArchiveReader(source: FileRangeSource(file: try SharedFile(path: tar)), formats: .tar, what: tar)
             while let entry = try reader.nextEntry() {
                 guard entry.kind == .regular, entry.size > 0 else { continue }
-                var bytes = [UInt8](repeating: 0, count: Int(min(entry.size, 4 << 20)))
-                var filled = 0
-                try bytes.withUnsafeMutableBytes { buffer in
-                    while filled < buffer.count {
-                        let count = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                        if count == 0 { break }
-                        filled += count
-                    }
-                }
-                bytes.removeLast(bytes.count - filled)
+                let bytes = try reader.readPrefix(count: Int(min(entry.size, 4 << 20)))
                 files.append((bytes, entry.name, bytes.prefix(8000).contains(0)))
             }
         }
