@@ -41,15 +41,16 @@ WINDOW = 4 << 20
 
 
 class LayerWriter(io.RawIOBase):
-    """A file object for tarfile: hashes the tar (diff_id), gzips it, hashes the gzip (digest)."""
+    """A file object for tarfile: hashes the tar (diff_id), gzips it (no name, mtime 0), hashes
+    the gzip (digest), writes it to a file. Streams: a layer never sits in memory."""
 
-    def __init__(self, path):
+    def __init__(self, path, level=6):
         self.out = open(path, "wb")
         self.diff = hashlib.sha256()
         self.blob = hashlib.sha256()
         self.size = 0
         self.raw = 0
-        self.z = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip wrapper, no name, mtime 0
+        self.z = zlib.compressobj(level, zlib.DEFLATED, 31)  # gzip wrapper, no name, mtime 0
 
     def writable(self):
         return True

@@ -40,6 +40,8 @@ give it its own rule files (data/rules of the mongodb/kingfisher repository) wit
 --kingfisher-rules DIR or $KINGFISHER_RULES (default /tmp/kingfisher-rules/data/rules).
 """
 import argparse, base64, bz2, glob, gzip, hashlib, io, json, lzma, os, re, shutil, subprocess, sys, tarfile, time, tomllib, zipfile, zlib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_image import LayerWriter  # noqa: E402  (the streaming gzip layer writer make bench uses)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYOUT_VERSION = 3  # bump when the way layers are built changes
@@ -202,41 +204,10 @@ def layer_files(layer, cache):
     return sorted(((src, dst) for src, dst in files.items()), key=lambda f: f[1]), notes
 
 
-class LayerWriter(io.RawIOBase):
-    """A file object for tarfile: hashes the tar (diff_id), gzips it (level 1, no name, mtime 0),
-    hashes the gzip (digest), writes it to a file. Streams: a layer never sits in memory."""
-
-    def __init__(self, path):
-        self.out = open(path, "wb")
-        self.diff, self.blob = hashlib.sha256(), hashlib.sha256()
-        self.size = self.raw = 0
-        self.z = zlib.compressobj(1, zlib.DEFLATED, 31)
-
-    def writable(self):
-        return True
-
-    def write(self, data):
-        data = bytes(data)
-        self.diff.update(data)
-        self.raw += len(data)
-        self._emit(self.z.compress(data))
-        return len(data)
-
-    def _emit(self, chunk):
-        if chunk:
-            self.blob.update(chunk)
-            self.size += len(chunk)
-            self.out.write(chunk)
-
-    def finish(self):
-        self._emit(self.z.flush())
-        self.out.close()
-
-
 def write_layer(blobs, build):
     """build(tar) adds entries; returns (digest, diff_id, gzip size, tar size)."""
     tmp = os.path.join(blobs, "partial")
-    writer = LayerWriter(tmp)
+    writer = LayerWriter(tmp, level=1)  # level 1: the benchmark image is rebuilt often, read once
     with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         build(tar)
     writer.finish()
